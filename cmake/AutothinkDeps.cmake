@@ -1,0 +1,43 @@
+# Finds every third-party dependency once; targets below link the imported names.
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+if(NOT AUTOTHINK_FUZZ_ONLY)
+  find_package(yaml-cpp REQUIRED)
+  find_package(CLI11 QUIET)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  find_package(Boost 1.74 REQUIRED)
+  find_package(Torch REQUIRED)
+  # sentencepiece ships no CMake config and its .pc hard-codes prefix=/usr.
+  find_library(SENTENCEPIECE_LIBRARY sentencepiece REQUIRED)
+  find_library(SENTENCEPIECE_TRAIN_LIBRARY sentencepiece_train REQUIRED)
+  find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
+  add_library(sentencepiece_lib INTERFACE)
+  target_link_libraries(sentencepiece_lib INTERFACE ${SENTENCEPIECE_TRAIN_LIBRARY} ${SENTENCEPIECE_LIBRARY})
+  target_include_directories(sentencepiece_lib INTERFACE ${SENTENCEPIECE_INCLUDE_DIR})
+
+  # c10d: Gloo on CPU (Debian's libtorch ships ProcessGroupGloo, headers need USE_C10D_GLOO);
+  # NCCL where libtorch was built with CUDA. Gloo headers are absent on the GPU machine.
+  find_library(GLOO_LIBRARY gloo)
+  find_path(GLOO_INCLUDE_DIR gloo/config.h)
+  if(GLOO_LIBRARY AND GLOO_INCLUDE_DIR AND NOT AUTOTHINK_NO_GLOO)
+    set(AUTOTHINK_HAVE_GLOO ON)
+  else()
+    set(AUTOTHINK_HAVE_GLOO OFF)
+  endif()
+  message(STATUS "autothink: Torch ${Torch_VERSION}, gloo=${AUTOTHINK_HAVE_GLOO}, cuda=${CUDA_FOUND}")
+endif()
+
+# Release builds in CI: no debug info keeps the link lean on 2 cores.
+if(CMAKE_BUILD_TYPE STREQUAL "Release")
+  string(REPLACE "-O3" "-O2" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
+endif()
+
+# autothink_torch_target(NAME): libtorch flags, precompiled torch header, unity build.
+function(autothink_torch_target name)
+  target_link_libraries(${name} PUBLIC ${TORCH_LIBRARIES})
+  target_include_directories(${name} SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
+  target_precompile_headers(${name} PRIVATE <torch/torch.h>)
+  if(AUTOTHINK_UNITY)
+    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  endif()
+endfunction()

@@ -1,0 +1,50 @@
+// Paths and helpers tests share: the source tree, the build tree, the autothink binary, Python,
+// a fresh temporary directory, and running a command while capturing its output.
+#pragma once
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace autothink::testing {
+
+inline std::filesystem::path source_dir() { return AUTOTHINK_SOURCE_DIR; }
+inline std::filesystem::path build_dir() { return AUTOTHINK_BUILD_DIR; }
+inline std::string autothink_binary() { return AUTOTHINK_BINARY; }
+inline std::filesystem::path fixture(const std::string& name) { return source_dir() / "tests" / "fixtures" / name; }
+
+inline std::string python() {
+  const char* env = std::getenv("AUTOTHINK_PYTHON");
+  return env && *env ? env : AUTOTHINK_DEFAULT_PYTHON;
+}
+
+// A new, empty directory under the build tree's tmp/ (kept after the test for inspection).
+inline std::filesystem::path temp_dir(const std::string& tag) {
+  std::random_device rd;
+  auto dir = build_dir() / "tmp" / (tag + "-" + std::to_string(rd()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout (stderr too when merged)
+};
+
+// Runs `command` through /bin/sh; stdout is captured, stderr is appended when merge_stderr.
+inline CommandResult run_command(const std::string& command, bool merge_stderr = false) {
+  CommandResult result;
+  std::string full = command + (merge_stderr ? " 2>&1" : "");
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (!pipe) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace autothink::testing
