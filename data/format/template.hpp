@@ -1,0 +1,71 @@
+// The KAT chat template (DESIGN.md §3): renders a conversation to segments (plain text or a
+// special token) and to text; builds the three generation prompts (auto, forced on, forced off).
+// Segments keep user text apart from special tokens, so the tokenizer never turns a literal
+// "<think_off>" typed by a user into the special token.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/format/special_tokens.hpp"
+
+namespace autothink::format {
+
+// Thrown for a conversation that cannot be rendered (unknown role, bad JSON shape); the message
+// names the field (and the message index).
+class TemplateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Mode { none, on, off };          // an assistant turn's mode; none = history/answer only
+enum class PromptMode { auto_, on, off };   // generation prompt
+
+struct Message {
+  std::string role;       // "system" | "user" | "assistant"
+  std::string content;    // for an assistant turn: the answer
+  std::string judge;      // assistant only
+  Mode mode = Mode::none; // assistant only: on/off renders the full KAT turn
+  std::string reasoning;  // assistant only, think-on
+};
+
+struct Conversation {
+  std::vector<Message> messages;
+};
+
+struct Segment {
+  bool is_special = false;
+  Special special = Special::endoftext;  // when is_special
+  std::string text;                      // when !is_special
+  // True for what the assistant writes (its turn after "<|im_start|>assistant\n", up to and
+  // including "<|im_end|>" and the newline after it): the training loss mask. Only the LAST
+  // assistant turn is marked (the target); earlier assistant turns are context.
+  bool assistant = false;
+};
+
+// Renders a whole conversation. The LAST assistant turn renders in full KAT form when it has a
+// mode; earlier assistant turns render as "<|im_start|>assistant\n{answer}<|im_end|>\n".
+std::vector<Segment> render(const Conversation& conversation);
+
+// Renders the conversation (which must end with a user turn) followed by the opened assistant
+// turn of the requested generation prompt. The prefilled assistant part is marked assistant=true.
+std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode mode);
+
+// Concatenates segments to text (special tokens as their literals).
+std::string to_text(const std::vector<Segment>& segments);
+
+// The prefilled assistant text of a generation prompt (what the parser is fed first), e.g.
+// "<judge>\n" for auto.
+std::string prompt_prefill(PromptMode mode);
+
+// JSON <-> conversation, in the chat-record shape of DESIGN.md §3: {"messages":[...], ...}.
+// Throws TemplateError naming the offending field.
+Conversation conversation_from_json(const nlohmann::json& record);
+nlohmann::json conversation_to_json(const Conversation& conversation);
+
+Mode mode_from_string(const std::string& s);        // "on" | "off" | "" → none; else TemplateError
+std::string mode_to_string(Mode mode);              // "on" | "off" | ""
+PromptMode prompt_mode_from_string(const std::string& s);  // "auto" | "on" | "off"
+
+}  // namespace autothink::format
