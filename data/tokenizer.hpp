@@ -1,0 +1,98 @@
+// autothink::data::Tokenizer — the one tokenizer (DESIGN.md §3): a sentencepiece model with the
+// 11 KAT special tokens as single pieces. Plain text never turns into a special id (a literal
+// "<think_off>" typed by a user stays text); template segments and trusted raw prompts do.
+// Decoding is byte-exact and works token by token (decode_token_bytes) for streaming.
+#pragma once
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/format/special_tokens.hpp"
+#include "data/format/template.hpp"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace autothink::data {
+
+// What `Tokenizer::train` reads and writes.
+struct TokenizerTrainOptions {
+  // Corpus files: .jsonl (chat records, synth records, or {"text": ...}) or plain text (any other
+  // extension; one document per file, read line by line).
+  std::vector<std::string> inputs;
+  // Extra in-memory documents (tests, generated corpora).
+  std::vector<std::string> texts;
+  // Where tokenizer.model goes: a file path ending in ".model", or a folder (created if needed)
+  // that receives "tokenizer.model".
+  std::string out;
+  int vocab_size = 4096;     // an upper bound: a small corpus yields a smaller vocabulary
+  std::string model_type = "bpe";  // "bpe" (default, deterministic merges like Qwen2) | "unigram"
+  long max_sentences = 2000000;    // lines sampled for training (the trainer's input_sentence_size)
+  int num_threads = 2;
+};
+
+// Token ids together with the training-loss mask (1 = the assistant wrote this token).
+struct EncodedSegments {
+  std::vector<int> ids;
+  std::vector<unsigned char> assistant_mask;
+};
+
+class Tokenizer {
+ public:
+  using TrainOptions = TokenizerTrainOptions;
+
+  // Trains a model and writes it (atomically) where options.out says. Returns the written path.
+  // Throws autothink::Error for a missing input, an unreadable record (file:line) or an empty corpus.
+  static std::string train(const TrainOptions& options);
+
+  // `model_path` is a tokenizer.model file or a model folder holding one. Throws autothink::Error
+  // when it is missing, not a sentencepiece model, or lacks a special token / the byte pieces.
+  explicit Tokenizer(const std::string& model_path);
+  ~Tokenizer();
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+
+  const std::string& model_path() const { return model_path_; }
+  int vocab_size() const;
+  int special_id(format::Special special) const { return special_ids_[static_cast<int>(special)]; }
+  // The special token an id stands for, if any.
+  std::optional<format::Special> special_of(int id) const;
+  bool is_special(int id) const { return special_of(id).has_value(); }
+  int pad_id() const { return special_id(format::Special::endoftext); }
+  int stop_id() const { return special_id(format::Special::im_end); }
+
+  // Plain (untrusted) text: special-token literals in it are encoded as ordinary text.
+  std::vector<int> encode_text(std::string_view text) const;
+  // Template output: special segments become their ids, text segments go through encode_text.
+  std::vector<int> encode(const std::vector<format::Segment>& segments) const;
+  EncodedSegments encode_with_mask(const std::vector<format::Segment>& segments) const;
+  // Trusted raw prompt (/v1/completions): special-token literals in it ARE special ids.
+  std::vector<int> encode_with_specials(std::string_view raw) const;
+
+  // Exact bytes; special ids become their literals. Throws autothink::Error for an id out of range.
+  std::string decode(const std::vector<int>& ids) const;
+  // The exact bytes one token contributes to `decode` (a byte piece gives one byte, possibly an
+  // incomplete UTF-8 sequence: a streaming client buffers until the sequence completes).
+  const std::string& decode_token_bytes(int id) const;
+  // The raw sentencepiece piece ("▁the", "<0x0A>", "<think>"), for debugging and vocab dumps.
+  std::string id_to_piece(int id) const;
+
+ private:
+  void check_id(int id) const;
+  void encode_plain_run(std::string_view text, std::vector<int>& out) const;
+
+  std::string model_path_;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  std::array<int, format::kSpecialCount> special_ids_{};
+  std::array<int, 256> byte_ids_{};
+  std::vector<std::string> token_bytes_;  // per id: what decode_token_bytes returns
+};
+
+// A tokenizer.model path from a model path or a model folder (the folder's "tokenizer.model").
+std::string resolve_tokenizer_path(const std::string& path_or_folder);
+
+}  // namespace autothink::data
