@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -157,8 +159,11 @@ Config Config::parse(const std::string& text, const std::string& source_name, co
 }
 
 Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw Error("config file " + path + " does not exist", "", "check the path given to --config");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open config file " + path, path, "check the path given to --config");
+  if (!in) throw Error("cannot read config file " + path + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   return parse(text.str(), path, overrides);

@@ -1,0 +1,25 @@
+#include "apps/cli_common.hpp"
+
+namespace autothink::apps {
+
+void add_config_options(CLI::App* cmd, ConfigArgs& args, bool required) {
+  auto* config = cmd->add_option("--config", args.config_path,
+                                 "YAML config with sections model, tokenizer, data, tag, train, rl, eval, serve");
+  config->type_name("FILE");
+  if (required) config->required();
+  // One value per --set, so a following positional argument is never taken for an override.
+  cmd->add_option("--set", args.sets,
+                  "Override a config value, e.g. --set train.lr=3e-4 --set data.files=[a.jsonl,b.jsonl] "
+                  "(value parsed as YAML; repeatable)")
+      ->type_name("KEY.PATH=VALUE")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+core::Config load_config(const ConfigArgs& args) {
+  if (args.config_path.empty()) return core::Config::parse("", "(no --config)", args.sets);
+  return core::Config::load(args.config_path, args.sets);
+}
+
+}  // namespace autothink::apps

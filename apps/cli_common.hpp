@@ -1,0 +1,23 @@
+// Helpers shared by subcommands: the --config FILE / --set key.path=value options every
+// config-reading command takes, and loading the resolved Config from them.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace autothink::apps {
+
+struct ConfigArgs {
+  std::string config_path;
+  std::vector<std::string> sets;
+};
+
+// Adds --config (required when `required`) and repeatable --set to `cmd`. `args` must outlive
+// parsing (keep it in a shared_ptr captured by the callback, as the commands do).
+void add_config_options(CLI::App* cmd, ConfigArgs& args, bool required = true);
+// The config file with the overrides applied; without --config, just the overrides.
+core::Config load_config(const ConfigArgs& args);
+
+}  // namespace autothink::apps
