@@ -14,6 +14,13 @@ Level level();
 void set_rank(int rank);
 void write(Level level, const std::string& message);
 
+// An in-place status line on a terminal (core::Progress): write() clears it before a message
+// and redraws it after, so log lines and the progress line never garble each other. Drawing
+// happens here, under the log's lock. "" removes it (the cursor is left at the line's start).
+void set_status_line(const std::string& text);
+// Prints `text` as is to stderr under the log's lock (a finished progress summary, ...).
+void write_raw(const std::string& text);
+
 template <typename... Args>
 std::string concat(Args&&... args) {
   std::ostringstream out;

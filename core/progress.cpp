@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/log.hpp"
+
 namespace autothink::core {
 
 std::string format_duration(double seconds) {
@@ -63,19 +65,20 @@ Progress::Progress(std::string name, int64_t total, std::string unit, ProgressOp
       return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
     };
   }
-  if (!options_.write) {
-    options_.write = [](const std::string& text) {
-      std::fwrite(text.data(), 1, text.size(), stderr);
-      std::fflush(stderr);
-    };
-  }
+  to_log_ = !options_.write;  // stderr through the log, so log lines and this line interleave cleanly
   tty_ = options_.tty < 0 ? ::isatty(::fileno(stderr)) != 0 : options_.tty != 0;
   start_ = last_print_ = now();
   window_.push_back({start_, 0, {}});
 }
 
 Progress::~Progress() {
-  if (printed_in_place_ && !finished_) options_.write("\n");
+  if (!printed_in_place_ || finished_) return;
+  if (to_log_) {
+    log::set_status_line("");
+    log::write_raw(last_line_ + "\n");  // keep the last state visible
+  } else {
+    options_.write("\n");
+  }
 }
 
 double Progress::now() const { return options_.clock(); }
@@ -119,6 +122,17 @@ void Progress::finish(const std::vector<ProgressField>& fields) {
 }
 
 void Progress::emit(const std::string& text, bool final_line) {
+  last_line_ = text;
+  if (to_log_) {
+    if (tty_ && !final_line) {
+      log::set_status_line(text);
+    } else {
+      if (tty_) log::set_status_line("");
+      log::write_raw(text + "\n");
+    }
+    printed_in_place_ = tty_ && !final_line;
+    return;
+  }
   if (tty_) {
     options_.write("\r" + text + "\x1b[K" + (final_line ? "\n" : ""));
     printed_in_place_ = !final_line;

@@ -38,7 +38,8 @@ struct ProgressOptions {
   int tty = -1;             // -1: detect (isatty(stderr)); 0: plain lines; 1: rewrite in place
   bool enabled = true;      // false: print nothing (e.g. on ranks other than 0)
   std::function<double()> clock;                  // seconds; default: steady clock
-  std::function<void(const std::string&)> write;  // default: stderr
+  // default: stderr via core/log (an in-place line is its status line, redrawn after log lines)
+  std::function<void(const std::string&)> write;
 };
 
 class Progress {
@@ -82,6 +83,8 @@ class Progress {
   std::vector<std::string> counter_names_;
   std::vector<ProgressField> fields_;
   bool printed_in_place_ = false, finished_ = false, printed_end_ = false;
+  bool to_log_ = false;  // no writer injected: draw through core/log's status line
+  std::string last_line_;
 };
 
 }  // namespace autothink::core

@@ -3,6 +3,7 @@
 // A fake clock drives time, so nothing sleeps.
 #include <gtest/gtest.h>
 
+#include "core/log.hpp"
 #include "core/progress.hpp"
 
 namespace autothink::core {
@@ -111,6 +112,40 @@ TEST(progress, disabled_prints_nothing) {
   p.update(10);
   p.finish();
   EXPECT_TRUE(term.writes.empty());
+}
+
+TEST(progress, log_lines_do_not_garble_the_tty_line) {
+  double t = 0;
+  ProgressOptions o;
+  o.tty = 1;
+  o.clock = [&t] { return t; };  // no writer: stderr through core/log
+  log::set_level(log::Level::info);
+  ::testing::internal::CaptureStderr();
+  {
+    Progress p("train", 10, "step", o);
+    t = 2;
+    p.update(4);
+    log::info("checkpoint saved");
+    t = 5;
+    p.update(10);
+    p.finish();
+  }
+  std::string err = ::testing::internal::GetCapturedStderr();
+  std::string line = "train 4/10 (40.0%) 2.00 step/s ETA 3s";
+  size_t drawn = err.find("\r" + line + "\x1b[K");
+  size_t cleared = err.find("\r\x1b[K[autothink", drawn);
+  size_t logged = err.find("INFO checkpoint saved\n", cleared);
+  size_t redrawn = err.find("\r" + line + "\x1b[K", logged);
+  EXPECT_NE(drawn, std::string::npos) << err;
+  EXPECT_NE(cleared, std::string::npos) << err;
+  EXPECT_NE(logged, std::string::npos) << err;
+  EXPECT_NE(redrawn, std::string::npos) << err;
+  EXPECT_NE(err.find("train done: 10 step in 5s (2.00 step/s)\n"), std::string::npos) << err;
+  // After finish the status line is gone: a later log line is not followed by a redraw.
+  ::testing::internal::CaptureStderr();
+  log::info("after");
+  std::string after = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(after.find("train"), std::string::npos) << after;
 }
 
 }  // namespace
