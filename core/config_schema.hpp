@@ -174,9 +174,22 @@ template <class T> T read_config(const Config& section) {
   return out;
 }
 
-// read_config of the top-level (or dotted) section `name` of `root`.
+// Defined in config_registry.cpp: the merged schema others registered for a section name.
+const Schema* find_section_schema(const std::string& name);
+
+// read_config of the section `name` of `root` ("train", or dotted "demo.stages.0.train").
+// Keys that another reader registered for the same section name (config_registry.hpp) are
+// accepted too, so two commands reading one section agree with `autothink config check`.
 template <class T> T read_section(const Config& root, const std::string& name) {
-  return read_config<T>(root.section(name));
+  Config section = root.section(name);
+  Schema schema = schema_of<T>();
+  const Schema* registered = find_section_schema(name.substr(name.rfind('.') + 1));
+  if (registered) schema.merge(*registered);
+  schema.validate(section);
+  T out{};
+  SectionReader reader(section);
+  out.fields(reader);
+  return out;
 }
 
 }  // namespace autothink::core

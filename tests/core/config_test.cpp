@@ -284,6 +284,14 @@ TEST(config, check_config_validates_registered_sections_and_stages) {
   EXPECT_EQ(report.unchecked, (std::vector<std::string>{"rl"}));
 }
 
+TEST(config, read_section_accepts_keys_another_reader_registered) {
+  Config c = Config::parse("train:\n  steps: 3\n  teacher: big\n", "r.yaml");
+  EXPECT_EQ(read_section<CheckTrainSection>(c, "train").steps, 3);  // teacher: CheckTrainExtra's
+  Config typo = Config::parse("train:\n  teachr: big\n", "r.yaml");
+  std::string msg = error_of([&] { read_section<CheckTrainSection>(typo, "train"); });
+  EXPECT_NE(msg.find("unknown key train.teachr (at r.yaml:2): did you mean 'teacher'?"), std::string::npos) << msg;
+}
+
 TEST(config, check_config_reports_every_problem_with_location) {
   const char* yaml =
       "trian:\n"
