@@ -1,0 +1,50 @@
+// Turns one sequence's generated pieces into what the API returns: for chat, the one KAT parser
+// (fed the prefilled assistant part first) splits the text into judge / reasoning / answer deltas
+// and the mode — no tag ever reaches a field; for completions, raw text held back at an incomplete
+// UTF-8 sequence so every streamed chunk is valid JSON text.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "data/format/parser.hpp"
+
+namespace autothink::serve {
+
+struct ChatDelta {
+  std::string judge, reasoning, content, think_mode;
+  bool empty() const { return judge.empty() && reasoning.empty() && content.empty() && think_mode.empty(); }
+  void append(const ChatDelta& more);
+  // {"judge":..., "reasoning_content":..., "content":..., "think_mode":...}, non-empty fields only.
+  nlohmann::json to_json() const;
+};
+
+class ChatChoiceOutput {
+ public:
+  ChatChoiceOutput();
+  ChatChoiceOutput(const ChatChoiceOutput&) = delete;
+  ChatChoiceOutput& operator=(const ChatChoiceOutput&) = delete;
+  // The deltas these bytes complete (the parser may hold a partial tag or UTF-8 sequence back).
+  ChatDelta feed(std::string_view bytes);
+  ChatDelta finish();
+  const format::Result& result() const { return parser_.result(); }
+
+ private:
+  ChatDelta pending_;
+  format::Parser parser_;
+};
+
+// Raw completion text in streamable pieces (complete UTF-8 sequences only).
+class Utf8Holdback {
+ public:
+  std::string feed(std::string_view bytes);
+  std::string finish();  // whatever is left (invalid bytes are replaced when serialized)
+
+ private:
+  std::string pending_;
+};
+
+// Serializes JSON replacing invalid UTF-8 by U+FFFD instead of throwing.
+std::string dump_json(const nlohmann::json& j);
+
+}  // namespace autothink::serve
