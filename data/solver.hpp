@@ -1,0 +1,27 @@
+// The task-suite solver: for one query of a family, the question text, the direct answer and a
+// correct chain of thought in ONE compact style shared by every family — compute step by step,
+// one "x op y = z" line a step, then "check: <answer>". Tiny models pay for every token, so the
+// style is short and regular (e.g. "38 + 47 = 85\n85 + 19 = 104\n104 + 26 = 130\ncheck: 130").
+#pragma once
+#include <string>
+#include <vector>
+
+namespace autothink::data {
+
+struct Solved {
+  std::string question;  // "What is 38 + 47 + 19 + 26?"
+  std::string answer;    // the direct answer: "130"
+  std::string cot;       // the chain of thought (no trailing newline)
+};
+
+// "What is a + b + ...?" — a running sum, one line per addition. Needs at least two terms.
+Solved solve_sum(const std::vector<long long>& terms);
+// "Which is larger, a or b?" — one comparison line ("47 < 74"); a and b must differ.
+Solved solve_compare(long long a, long long b);
+// "What is a * b?" with b of one or two digits: a * (units), a * (tens), then their sum.
+Solved solve_multiply(long long a, long long b);
+
+// The check line that ends every chain of thought.
+std::string check_line(const std::string& answer);
+
+}  // namespace autothink::data

@@ -1,0 +1,190 @@
+// Drawing the task suite into splits and writing the synth outputs (see synth.hpp).
+#include "data/synth.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "data/task_suite.hpp"
+
+namespace autothink::data {
+namespace {
+
+uint64_t synth_splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t synth_family_seed(int64_t seed, const std::string& name) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  return synth_splitmix(static_cast<uint64_t>(seed) ^ synth_splitmix(h));
+}
+
+// `count` distinct queries of a family: a shuffled prefix of its enumeration, or fresh samples.
+std::vector<SynthRecord> synth_draw(const TaskFamily& family, size_t count, std::mt19937_64& rng) {
+  if (family.enumerate) {
+    std::vector<SynthRecord> all = family.enumerate();
+    if (count > all.size())
+      throw Error("task family " + family.name + " has " + std::to_string(all.size()) + " distinct queries, " +
+                      std::to_string(count) + " were asked for (train + dev + test)",
+                  "data.synth", "lower data.synth." + family.difficulty + "_train/_dev/_test");
+    stable_shuffle(all, rng);
+    all.resize(count);
+    return all;
+  }
+  std::vector<SynthRecord> drawn;
+  std::set<std::string> seen;
+  const size_t max_attempts = count * 50 + 1000;
+  for (size_t attempt = 0; drawn.size() < count; ++attempt) {
+    if (attempt >= max_attempts)
+      throw Error("task family " + family.name + " repeats itself: only " + std::to_string(drawn.size()) +
+                      " distinct queries after " + std::to_string(attempt) + " draws",
+                  "data.synth", "ask for fewer queries");
+    SynthRecord r = family.sample(rng);
+    if (seen.insert(r.id).second) drawn.push_back(std::move(r));
+  }
+  return drawn;
+}
+
+size_t synth_count(int64_t value, const std::string& key) {
+  if (value < 0) throw Error("data.synth." + key + " must not be negative, got " + std::to_string(value), "data.synth." + key);
+  return static_cast<size_t>(value);
+}
+
+ChatRecord synth_chat(const SynthRecord& r, bool think) {
+  ChatRecord chat;
+  chat.conversation.messages.push_back({"user", r.question, "", format::Mode::none, ""});
+  format::Message turn{"assistant", r.answer, "", think ? format::Mode::on : format::Mode::off, ""};
+  turn.judge = std::string(think ? format::kForcedOnJudge : format::kForcedOffJudge);
+  if (think) turn.reasoning = r.cot;
+  chat.conversation.messages.push_back(std::move(turn));
+  chat.meta.id = r.id;
+  chat.meta.family = r.family;
+  chat.meta.difficulty = r.difficulty;
+  chat.meta.truth = r.answer;
+  return chat;
+}
+
+// Characters the assistant writes for this record in one mode (the rendered turn, tags as literals).
+size_t synth_assistant_chars(const SynthRecord& r, bool think) {
+  size_t chars = 0;
+  for (const auto& segment : format::render(synth_chat(r, think).conversation))
+    if (segment.assistant) chars += segment.is_special ? 1 : segment.text.size();
+  return chars;
+}
+
+}  // namespace
+
+SynthSplits synthesize(const SynthOptions& options) {
+  if (options.families.empty())
+    throw Error("no task families to draw", "data.synth.families", "name at least one, e.g. [add_easy, add_hard]");
+  std::set<std::string> used;
+  SynthSplits splits;
+  for (const std::string& name : options.families) {
+    const TaskFamily& family = find_family(name);
+    if (!used.insert(name).second) throw Error("task family " + name + " is listed twice", "data.synth.families");
+    const bool easy = family.difficulty == "easy";
+    const std::string prefix = easy ? "easy_" : "hard_";
+    const size_t n_train = synth_count(easy ? options.easy_train : options.hard_train, prefix + "train");
+    const size_t n_dev = synth_count(easy ? options.easy_dev : options.hard_dev, prefix + "dev");
+    const size_t n_test = synth_count(easy ? options.easy_test : options.hard_test, prefix + "test");
+    std::mt19937_64 rng(synth_family_seed(options.seed, name));
+    std::vector<SynthRecord> drawn = synth_draw(family, n_test + n_dev + n_train, rng);
+    auto it = drawn.begin();
+    splits.test.insert(splits.test.end(), it, it + n_test);
+    it += n_test;
+    splits.dev.insert(splits.dev.end(), it, it + n_dev);
+    it += n_dev;
+    splits.train.insert(splits.train.end(), it, drawn.end());
+  }
+  // Mix the families in train, so a reader that does not shuffle still sees both kinds.
+  std::mt19937_64 mix(synth_splitmix(static_cast<uint64_t>(options.seed)));
+  stable_shuffle(splits.train, mix);
+  return splits;
+}
+
+std::vector<ChatRecord> dual_mode_records(const std::vector<SynthRecord>& train) {
+  std::vector<ChatRecord> out;
+  out.reserve(train.size() * 2);
+  for (const auto& r : train) {
+    out.push_back(synth_chat(r, true));
+    out.push_back(synth_chat(r, false));
+  }
+  return out;
+}
+
+std::string synth_summary(const SynthSplits& splits) {
+  std::ostringstream out;
+  // split -> (family, difficulty) -> count, in first-seen family order.
+  std::vector<std::pair<std::string, std::string>> kinds;
+  std::map<std::string, std::map<std::pair<std::string, std::string>, size_t>> counts;
+  const std::vector<std::pair<std::string, const std::vector<SynthRecord>*>> named = {
+      {"train", &splits.train}, {"dev", &splits.dev}, {"test", &splits.test}};
+  for (const auto& [split, records] : named)
+    for (const auto& r : *records) {
+      auto kind = std::make_pair(r.family, r.difficulty);
+      if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+      ++counts[split][kind];
+    }
+  std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first < b.first;
+  });
+  char line[160];
+  std::snprintf(line, sizeof line, "%-16s %-10s %8s %8s %8s\n", "family", "difficulty", "train", "dev", "test");
+  out << line;
+  std::map<std::string, std::map<std::string, size_t>> by_difficulty;
+  for (const auto& kind : kinds) {
+    std::snprintf(line, sizeof line, "%-16s %-10s %8zu %8zu %8zu\n", kind.first.c_str(), kind.second.c_str(),
+                  counts["train"][kind], counts["dev"][kind], counts["test"][kind]);
+    out << line;
+    for (const char* split : {"train", "dev", "test"}) by_difficulty[kind.second][split] += counts[split][kind];
+  }
+  for (const auto& [difficulty, per_split] : by_difficulty) {
+    std::snprintf(line, sizeof line, "%-16s %-10s %8zu %8zu %8zu\n", "(all)", difficulty.c_str(),
+                  per_split.at("train"), per_split.at("dev"), per_split.at("test"));
+    out << line;
+  }
+  out << "dual_mode records: " << splits.train.size() * 2 << " (every train query forced on and forced off)\n";
+
+  // What perfect mode choice would save over always thinking, in assistant characters (the
+  // tokenizer is not trained yet): think-off for easy queries, think-on for hard ones.
+  size_t forced_on = 0, perfect = 0;
+  std::map<std::string, std::pair<size_t, size_t>> cot_chars;  // difficulty -> (chars, records)
+  for (const auto& r : splits.train) {
+    const size_t on = synth_assistant_chars(r, true);
+    forced_on += on;
+    perfect += r.difficulty == "easy" ? synth_assistant_chars(r, false) : on;
+    cot_chars[r.difficulty].first += r.cot.size();
+    cot_chars[r.difficulty].second += 1;
+  }
+  for (const auto& [difficulty, c] : cot_chars)
+    out << "mean chain of thought (" << difficulty << "): " << (c.second ? c.first / c.second : 0) << " chars\n";
+  if (forced_on > 0) {
+    std::snprintf(line, sizeof line,
+                  "perfect mode choice (off for easy, on for hard) writes %.1f%% of forced-on assistant characters "
+                  "(%zu vs %zu on train)\n",
+                  100.0 * static_cast<double>(perfect) / static_cast<double>(forced_on), perfect, forced_on);
+    out << line;
+  }
+  return out.str();
+}
+
+std::string write_synth_outputs(const std::string& dir, const SynthSplits& splits) {
+  core::ensure_dir(dir);
+  const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+  write_synth_records(base + "train.jsonl", splits.train);
+  write_synth_records(base + "dev.jsonl", splits.dev);
+  write_synth_records(base + "test.jsonl", splits.test);
+  write_chat_records(base + "dual_mode.jsonl", dual_mode_records(splits.train));
+  return synth_summary(splits);
+}
+
+}  // namespace autothink::data
