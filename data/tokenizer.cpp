@@ -2,12 +2,11 @@
 // byte-exact decoding. Training lives in tokenizer_train.cpp.
 #include "data/tokenizer.hpp"
 
-#include <sentencepiece_processor.h>
-
 #include <cstdio>
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "data/tokenizer_spm.hpp"
 #include "data/tokenizer_utf8.hpp"
 
 namespace autothink::data {
@@ -57,30 +56,26 @@ std::string resolve_tokenizer_path(const std::string& path_or_folder) {
 }
 
 Tokenizer::Tokenizer(const std::string& model_path)
-    : model_path_(resolve_tokenizer_path(model_path)),
-      processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
+    : model_path_(resolve_tokenizer_path(model_path)) {
   std::error_code ec;
   if (!fs::is_regular_file(model_path_, ec))
     throw Error("tokenizer model not found", model_path_,
                 "pass a tokenizer.model file or a model folder holding one (autothink tokenizer train writes it)");
-  auto status = processor_->Load(model_path_);
-  if (!status.ok())
-    throw Error("not a readable sentencepiece model: " + status.ToString(), model_path_,
-                "the file is corrupt or not a tokenizer.model; retrain it with autothink tokenizer train");
+  processor_ = std::make_unique<SpmModel>(model_path_);
 
-  const int size = processor_->GetPieceSize();
+  const int size = processor_->piece_size();
   for (int i = 0; i < format::kSpecialCount; ++i) {
     std::string lit(format::kSpecialLiterals[i]);
-    int id = processor_->PieceToId(lit);
-    if (id < 0 || id >= size || processor_->IdToPiece(id) != lit || processor_->IsUnknown(id) ||
-        processor_->IsControl(id))
+    int id = processor_->piece_to_id(lit);
+    if (id < 0 || id >= size || processor_->id_to_piece(id) != lit || processor_->is_unknown(id) ||
+        processor_->is_control(id))
       throw Error("tokenizer lacks the special token " + lit + " as one piece", model_path_,
                   "train it with autothink tokenizer train (which adds the 11 KAT tokens)");
     special_ids_[i] = id;
   }
   for (int b = 0; b < 256; ++b) {
-    int id = processor_->PieceToId(byte_piece_name(b));
-    if (id < 0 || id >= size || !processor_->IsByte(id))
+    int id = processor_->piece_to_id(byte_piece_name(b));
+    if (id < 0 || id >= size || !processor_->is_byte(id))
       throw Error("tokenizer has no byte-fallback piece " + byte_piece_name(b), model_path_,
                   "train it with byte_fallback (autothink tokenizer train does)");
     byte_ids_[b] = id;
@@ -90,15 +85,15 @@ Tokenizer::Tokenizer(const std::string& model_path)
   for (int id = 0; id < size; ++id) {
     if (auto special = special_of(id)) {
       token_bytes_[id] = std::string(format::literal(*special));
-    } else if (processor_->IsByte(id)) {
-      const std::string& piece = processor_->IdToPiece(id);  // "<0xNN>"
+    } else if (processor_->is_byte(id)) {
+      const std::string piece = processor_->id_to_piece(id);  // "<0xNN>"
       token_bytes_[id] = std::string(1, static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16)));
-    } else if (processor_->IsUnknown(id)) {
+    } else if (processor_->is_unknown(id)) {
       token_bytes_[id] = std::string(kReplacement);
-    } else if (processor_->IsControl(id)) {
+    } else if (processor_->is_control(id)) {
       token_bytes_[id].clear();  // <s>, </s> if a foreign model has them: no text
     } else {
-      token_bytes_[id] = unescape_spaces(processor_->IdToPiece(id));
+      token_bytes_[id] = unescape_spaces(processor_->id_to_piece(id));
     }
   }
 
@@ -114,7 +109,7 @@ Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
-int Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }
+int Tokenizer::vocab_size() const { return static_cast<int>(token_bytes_.size()); }
 
 std::optional<format::Special> Tokenizer::special_of(int id) const {
   for (int i = 0; i < format::kSpecialCount; ++i)
@@ -134,10 +129,7 @@ void Tokenizer::encode_plain_run(std::string_view text, std::vector<int>& out) c
   size_t start = 0, pos = 0;
   auto flush = [&](size_t end) {
     if (end > start) {
-      std::vector<int> ids;
-      auto status = processor_->Encode(text.substr(start, end - start), &ids);
-      if (!status.ok()) throw Error("sentencepiece could not encode text: " + status.ToString(), model_path_);
-      out.insert(out.end(), ids.begin(), ids.end());
+      processor_->encode(text.substr(start, end - start), out);
     }
   };
   while (pos < text.size()) {
@@ -222,7 +214,7 @@ const std::string& Tokenizer::decode_token_bytes(int id) const {
 
 std::string Tokenizer::id_to_piece(int id) const {
   check_id(id);
-  return processor_->IdToPiece(id);
+  return processor_->id_to_piece(id);
 }
 
 }  // namespace autothink::data

@@ -13,11 +13,9 @@
 #include "data/format/special_tokens.hpp"
 #include "data/format/template.hpp"
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace autothink::data {
+
+class SpmModel;
 
 // What `Tokenizer::train` reads and writes.
 struct TokenizerTrainOptions {
@@ -86,7 +84,7 @@ class Tokenizer {
   void encode_plain_run(std::string_view text, std::vector<int>& out) const;
 
   std::string model_path_;
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  std::unique_ptr<SpmModel> processor_;
   std::array<int, format::kSpecialCount> special_ids_{};
   std::array<int, 256> byte_ids_{};
   std::vector<std::string> token_bytes_;  // per id: what decode_token_bytes returns

@@ -1,17 +1,15 @@
 // Tokenizer::train: reads a corpus (text files, chat/synth JSONL, in-memory texts), trains a
 // sentencepiece model in-process with the options that keep the KAT format intact (DESIGN.md §3)
 // and writes tokenizer.model atomically.
-#include <sentencepiece_trainer.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "data/tokenizer.hpp"
+#include "data/tokenizer_spm.hpp"
 
 namespace autothink::data {
 namespace fs = std::filesystem;
@@ -80,19 +78,6 @@ void tokenizer_read_input(const std::string& path, std::vector<std::string>& sen
   }
 }
 
-class TokenizerSentences : public sentencepiece::SentenceIterator {
- public:
-  explicit TokenizerSentences(const std::vector<std::string>& sentences) : sentences_(sentences) {}
-  bool done() const override { return index_ >= sentences_.size(); }
-  void Next() override { ++index_; }
-  const std::string& value() const override { return sentences_[index_]; }
-  sentencepiece::util::Status status() const override { return {}; }
-
- private:
-  const std::vector<std::string>& sentences_;
-  size_t index_ = 0;
-};
-
 std::string tokenizer_output_path(const std::string& out) {
   if (out.empty()) throw Error("no output path for the tokenizer", "--out", "name a folder or a .model file");
   fs::path path(out);
@@ -118,7 +103,7 @@ std::string Tokenizer::train(const TrainOptions& options) {
 
   std::string symbols;
   for (auto literal : format::kSpecialLiterals) symbols += (symbols.empty() ? "" : ",") + std::string(literal);
-  const std::unordered_map<std::string, std::string> flags = {
+  const std::vector<std::pair<std::string, std::string>> flags = {
       {"model_type", options.model_type},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"hard_vocab_limit", "false"},  // a small corpus gets a smaller vocabulary instead of an error
@@ -143,13 +128,14 @@ std::string Tokenizer::train(const TrainOptions& options) {
 
   log::info("training a ", options.model_type, " tokenizer (vocab <= ", options.vocab_size, ") on ",
             sentences.size(), " lines");
-  TokenizerSentences iterator(sentences);
   std::string model;
-  auto status = sentencepiece::SentencePieceTrainer::Train(flags, &iterator, &model);
-  if (!status.ok())
-    throw Error("sentencepiece training failed: " + status.ToString(), "vocab_size=" + std::to_string(options.vocab_size),
+  try {
+    model = spm_train(flags, sentences);
+  } catch (const Error& e) {
+    throw Error(e.message(), "vocab_size=" + std::to_string(options.vocab_size),
                 "a vocabulary needs room for 268 fixed pieces (unk, 11 special tokens, 256 bytes) plus the corpus's "
                 "characters; change --vocab-size or add text");
+  }
 
   const std::string path = tokenizer_output_path(options.out);
   const std::string temp = path + ".tmp";
