@@ -156,22 +156,29 @@ std::string synth_summary(const SynthSplits& splits) {
 
   // What perfect mode choice would save over always thinking, in assistant characters (the
   // tokenizer is not trained yet): think-off for easy queries, think-on for hard ones.
-  size_t forced_on = 0, perfect = 0;
-  std::map<std::string, std::pair<size_t, size_t>> cot_chars;  // difficulty -> (chars, records)
+  struct Chars {
+    size_t records = 0, cot = 0, forced_on = 0, perfect = 0;
+  };
+  std::map<std::string, Chars> chars;  // by difficulty
+  Chars all;
   for (const auto& r : splits.train) {
     const size_t on = synth_assistant_chars(r, true);
-    forced_on += on;
-    perfect += r.difficulty == "easy" ? synth_assistant_chars(r, false) : on;
-    cot_chars[r.difficulty].first += r.cot.size();
-    cot_chars[r.difficulty].second += 1;
+    const size_t best = r.difficulty == "easy" ? synth_assistant_chars(r, false) : on;
+    for (Chars* c : {&chars[r.difficulty], &all}) {
+      c->records += 1;
+      c->cot += r.cot.size();
+      c->forced_on += on;
+      c->perfect += best;
+    }
   }
-  for (const auto& [difficulty, c] : cot_chars)
-    out << "mean chain of thought (" << difficulty << "): " << (c.second ? c.first / c.second : 0) << " chars\n";
-  if (forced_on > 0) {
-    std::snprintf(line, sizeof line,
-                  "perfect mode choice (off for easy, on for hard) writes %.1f%% of forced-on assistant characters "
-                  "(%zu vs %zu on train)\n",
-                  100.0 * static_cast<double>(perfect) / static_cast<double>(forced_on), perfect, forced_on);
+  out << "assistant characters on train (the tokenizer is not trained yet), forced on vs perfect mode choice "
+         "(off for easy, on for hard):\n";
+  chars["all"] = all;
+  for (const auto& [difficulty, c] : chars) {
+    if (c.forced_on == 0) continue;
+    std::snprintf(line, sizeof line, "  %-5s mean cot %3zu, mean turn forced on %4zu, perfect %4zu: %5.1f%% saved\n",
+                  difficulty.c_str(), c.cot / c.records, c.forced_on / c.records, c.perfect / c.records,
+                  100.0 * (1.0 - static_cast<double>(c.perfect) / static_cast<double>(c.forced_on)));
     out << line;
   }
   return out.str();
