@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli_common.hpp"
 #include "apps/command.hpp"
+#include "core/config_registry.hpp"
+#include "core/config_schema.hpp"
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
 
@@ -23,6 +26,7 @@ struct TokenizerArgs {
   std::string text;
   bool specials = false;
   std::string ids;
+  ConfigArgs config;
 };
 
 std::string tokenizer_read_stdin() {
@@ -72,24 +76,30 @@ void setup_tokenizer(CLI::App& root) {
 
   auto* train = cmd->add_subcommand("train", "Train a tokenizer.model from text and JSONL records");
   train->add_option("--input", args->inputs,
-                    "Corpus files: .jsonl (chat records, synth records or {\"text\":...}) or plain text")
-      ->required()
+                    "Corpus files: .jsonl (chat records, synth records or {\"text\":...}) or plain text "
+                    "(tokenizer.inputs)")
       ->expected(1, -1);
-  train->add_option("--out", args->out, "Output folder (receives tokenizer.model) or a path ending in .model")
-      ->required();
+  train->add_option("--out", args->out,
+                    "Output folder (receives tokenizer.model) or a path ending in .model (tokenizer.out)");
   train->add_option("--vocab-size", args->vocab_size,
                     "Largest vocabulary (a small corpus yields fewer pieces); at least ~300: 268 pieces are fixed "
-                    "(unk, special tokens, 256 bytes)")
-      ->capture_default_str();
-  train->add_option("--model-type", args->model_type, "bpe (deterministic merges, like Qwen2) or unigram")
-      ->check(CLI::IsMember({"bpe", "unigram"}))
-      ->capture_default_str();
-  train->callback([args]() {
-    data::TokenizerTrainOptions options;
-    options.inputs = args->inputs;
-    options.out = args->out;
-    options.vocab_size = args->vocab_size;
-    options.model_type = args->model_type;
+                    "(unk, special tokens, 256 bytes) (tokenizer.vocab_size, default 4096)");
+  train->add_option("--model-type", args->model_type,
+                    "bpe (deterministic merges, like Qwen2) or unigram (tokenizer.model_type, default bpe)")
+      ->check(CLI::IsMember({"bpe", "unigram"}));
+  add_config_options(train, args->config, /*required=*/false);  // reads the tokenizer section
+  train->callback([args, train]() {
+    core::Config config = load_config(args->config);
+    auto options = core::read_section<data::TokenizerTrainOptions>(config, "tokenizer");
+    // Flags given on the command line win over the config.
+    if (train->count("--input")) options.inputs = args->inputs;
+    if (train->count("--out")) options.out = args->out;
+    if (train->count("--vocab-size")) options.vocab_size = args->vocab_size;
+    if (train->count("--model-type")) options.model_type = args->model_type;
+    if (options.inputs.empty())
+      throw Error("no training input", "--input", "pass --input FILE... or set tokenizer.inputs in the config");
+    if (options.out.empty())
+      throw Error("no output path", "--out", "pass --out DIR or set tokenizer.out in the config");
     std::string path = data::Tokenizer::train(options);
     data::Tokenizer tokenizer(path);  // proves the model loads and has every special token
     std::printf("wrote %s (vocab %d)\n", path.c_str(), tokenizer.vocab_size());
@@ -135,4 +145,5 @@ void setup_tokenizer(CLI::App& root) {
 
 }  // namespace
 AUTOTHINK_COMMAND(setup_tokenizer, 20);
+AUTOTHINK_CONFIG_SECTION("tokenizer", data::TokenizerTrainOptions);
 }  // namespace autothink::apps

@@ -31,6 +31,16 @@ struct TokenizerTrainOptions {
   std::string model_type = "bpe";  // "bpe" (default, deterministic merges like Qwen2) | "unigram"
   long max_sentences = 2000000;    // lines sampled for training (the trainer's input_sentence_size)
   int num_threads = 2;
+
+  // The `tokenizer` config section (core/config_schema.hpp); `texts` is not a config key.
+  template <class V> void fields(V& v) {
+    v("inputs", inputs, "corpus files (.jsonl records or plain text)");
+    v("out", out, "output folder (receives tokenizer.model) or a .model path");
+    v("vocab_size", vocab_size, "largest vocabulary; 268 pieces are fixed (unk, 11 special tokens, 256 bytes)");
+    v("model_type", model_type, "bpe or unigram");
+    v("max_sentences", max_sentences, "lines sampled for training");
+    v("num_threads", num_threads, "trainer threads");
+  }
 };
 
 // Token ids together with the training-loss mask (1 = the assistant wrote this token).

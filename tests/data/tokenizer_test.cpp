@@ -295,6 +295,25 @@ TEST(tokenizer, cli_train_encode_decode_round_trip) {
   EXPECT_EQ(special.output, std::to_string(tok.special_id(Special::think_off)) + "\n");
 }
 
+TEST(tokenizer, cli_train_reads_config_section) {
+  auto dir = autothink::testing::temp_dir("tokenizer-cli-config");
+  std::ofstream(dir / "corpus.txt") << tokenizer_test_corpus();
+  std::ofstream(dir / "tok.yaml") << "tokenizer:\n  inputs: [" << (dir / "corpus.txt").string() << "]\n  out: "
+                                  << (dir / "model").string() << "\n  vocab_size: 450\n";
+  auto trained = autothink::testing::run_command(
+      cli("tokenizer train --config " + shell_quote((dir / "tok.yaml").string()) + " --set tokenizer.vocab_size=420"),
+      true);
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  Tokenizer tok((dir / "model").string());
+  EXPECT_LE(tok.vocab_size(), 420);
+
+  std::ofstream(dir / "typo.yaml") << "tokenizer:\n  vocab_sise: 450\n";
+  auto typo = autothink::testing::run_command(
+      cli("tokenizer train --config " + shell_quote((dir / "typo.yaml").string()) + " --input x.txt --out y"), true);
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_NE(typo.output.find("vocab_sise"), std::string::npos) << typo.output;
+}
+
 TEST(tokenizer, cli_errors_name_the_problem) {
   auto dir = autothink::testing::temp_dir("tokenizer-cli-bad");
   auto missing = autothink::testing::run_command(
