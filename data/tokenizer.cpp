@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";   // "▁": sentencepiece's escaped space
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD, what an unknown piece decodes to
+constexpr size_t kEncodeChunk = 2048;
 
 std::string byte_piece_name(int byte) {
   char name[8];
@@ -128,8 +129,26 @@ void Tokenizer::check_id(int id) const {
 void Tokenizer::encode_plain_run(std::string_view text, std::vector<int>& out) const {
   size_t start = 0, pos = 0;
   auto flush = [&](size_t end) {
-    if (end > start) {
-      processor_->encode(text.substr(start, end - start), out);
+    // Sentencepiece's encoder slows down on long inputs, so long runs go in pieces of about
+    // kEncodeChunk bytes cut after a '\n' (no piece spans one: newlines are byte pieces) or, in
+    // a very long line, before a space that ends a word (pieces start at a space).
+    while (end > start) {
+      size_t cut = end;
+      if (end - start > 2 * kEncodeChunk) {
+        std::string_view window = text.substr(start + kEncodeChunk, end - start - kEncodeChunk);
+        size_t nl = window.find('\n');
+        if (nl != std::string_view::npos && nl < 4 * kEncodeChunk) {
+          cut = start + kEncodeChunk + nl + 1;
+        } else {
+          for (size_t i = start + kEncodeChunk; i + 1 < end && i < start + 4 * kEncodeChunk; ++i)
+            if (text[i] != ' ' && text[i + 1] == ' ') {
+              cut = i + 1;
+              break;
+            }
+        }
+      }
+      processor_->encode(text.substr(start, cut - start), out);
+      start = cut;
     }
   };
   while (pos < text.size()) {

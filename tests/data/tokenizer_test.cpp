@@ -144,6 +144,19 @@ TEST(tokenizer, round_trips_tricky_strings_exactly) {
   EXPECT_TRUE(tok.encode_text("").empty());
 }
 
+TEST(tokenizer, round_trips_long_text) {
+  const auto& tok = shared_tokenizer();
+  // Long inputs are encoded in chunks: many lines, and one line of 30 kB with runs of spaces.
+  std::string lines, line;
+  for (int i = 0; i < 2000; ++i) lines += "line " + std::to_string(i) + ":  你好 🙂 <think>\n";
+  for (int i = 0; i < 3000; ++i) line += (i % 7 ? "word " : "   x");
+  for (const auto& text : {lines, line, lines + line + lines}) {
+    auto ids = tok.encode_text(text);
+    EXPECT_EQ(tok.decode(ids), text);
+    EXPECT_FALSE(has_special_id(tok, ids));
+  }
+}
+
 TEST(tokenizer, learns_pieces_from_corpus) {
   const auto& tok = shared_tokenizer();
   // Frequent words merge (fewer tokens than bytes); digits stay one token each (split_digits).
