@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "data/format/template.hpp"
 #include "data/tokenizer.hpp"
+#include "data/tokenizer_spm.hpp"
 #include "test_paths.hpp"
 
 namespace autothink::data {
@@ -235,6 +236,36 @@ TEST(tokenizer, missing_or_corrupt_model_is_a_clear_error) {
   }
   // An empty folder has no tokenizer.model.
   EXPECT_THROW(Tokenizer{dir.string()}, Error);
+}
+
+// Sentencepiece models trained elsewhere: without the special tokens, or with normalisation that
+// changes whitespace, are refused at load time instead of producing wrong ids later.
+TEST(tokenizer, foreign_models_are_refused_with_reason) {
+  auto dir = autothink::testing::temp_dir("tokenizer-foreign");
+  std::vector<std::string> sentences;
+  for (int i = 0; i < 50; ++i) sentences.push_back("hello world number " + std::to_string(i));
+  std::string symbols;
+  for (auto literal : format::kSpecialLiterals) symbols += (symbols.empty() ? "" : ",") + std::string(literal);
+  auto write = [&](const std::string& name, std::vector<std::pair<std::string, std::string>> flags) {
+    flags.insert(flags.end(), {{"vocab_size", "400"}, {"hard_vocab_limit", "false"}, {"model_type", "bpe"},
+                               {"minloglevel", "2"}});
+    std::ofstream(dir / name, std::ios::binary) << spm_train(flags, sentences);
+    return (dir / name).string();
+  };
+  auto no_specials = write("no_specials.model", {{"byte_fallback", "true"}});
+  try {
+    Tokenizer tok(no_specials);
+    FAIL() << "loaded a model without special tokens";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("special token"), std::string::npos) << e.what();
+  }
+  auto normalising = write("normalising.model", {{"byte_fallback", "true"}, {"user_defined_symbols", symbols}});
+  try {
+    Tokenizer tok(normalising);
+    FAIL() << "loaded a model that drops whitespace";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("whitespace"), std::string::npos) << e.what();
+  }
 }
 
 TEST(tokenizer, training_input_errors_are_clear) {
