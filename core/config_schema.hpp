@@ -90,6 +90,15 @@ template <class T> struct is_section_list<std::vector<T>> : has_fields<T> {};
 template <class T> std::string default_yaml(const T& value) {
   if constexpr (std::is_same_v<T, YAML::Node>) {
     return "";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    // The shortest form that reads back the same: 1e-06, not 9.9999999999999995e-07.
+    for (int precision = 6; precision <= 17; ++precision) {
+      YAML::Emitter out;
+      out.SetDoublePrecision(precision);
+      out << static_cast<double>(value);
+      if (std::stod(out.c_str()) == static_cast<double>(value) || precision == 17) return out.c_str();
+    }
+    return "";
   } else {
     YAML::Emitter out;
     out << YAML::Flow << YAML::Node(value);

@@ -26,7 +26,9 @@ std::string error_of(const std::function<void()>& fn) {
 struct OptimizerSection {
   double beta1 = 0.9;
   double beta2 = 0.95;
+  double eps = 1e-6;
   template <class V> void fields(V& v) {
+    v("eps", eps, "AdamW epsilon");
     v("beta1", beta1, "AdamW beta1");
     v("beta2", beta2, "AdamW beta2");
   }
@@ -255,7 +257,10 @@ TEST(config, dump_is_resolved_yaml_that_parses_back) {
 TEST(config, schema_describe_lists_keys_with_defaults) {
   std::string text = schema_of<TrainSection>().describe();
   EXPECT_NE(text.find("steps: 100  # an integer - optimizer steps"), std::string::npos) << text;
-  EXPECT_NE(text.find("  beta1: 0.9"), std::string::npos) << text;
+  EXPECT_NE(text.find("  beta1: 0.9  #"), std::string::npos) << text;
+  EXPECT_NE(text.find("lr: 0.001  # a number"), std::string::npos) << text;
+  EXPECT_NE(text.find("eps: 1e-06  #"), std::string::npos) << text;  // not 9.9999999999999995e-07
+  EXPECT_NE(text.find("files: []  # a list of strings"), std::string::npos) << text;
 }
 
 struct CheckTrainSection {
