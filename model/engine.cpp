@@ -1,0 +1,248 @@
+#include "model/engine.hpp"
+
+#include <algorithm>
+#include <torch/torch.h>
+
+#include "core/error.hpp"
+#include "model/kv_cache.hpp"
+#include "model/qwen2.hpp"
+
+namespace autothink::model {
+
+struct Engine::Sequence {
+  uint64_t id = 0;
+  SequenceRequest request;
+  std::vector<int64_t> generated;
+  std::string text;
+  std::mt19937_64 rng;
+  int64_t slot = -1;
+  int64_t length = 0;  // tokens whose k/v are in the cache
+  bool cancelled = false;
+  bool done = false;
+  std::string finish_reason;
+  SequenceView view() const { return SequenceView{id, request.prompt, generated, text}; }
+};
+
+Engine::Engine(std::shared_ptr<Qwen2Model> model, EngineOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
+  if (!model_) throw Error("engine needs a model", "Engine");
+  const auto& cfg = model_->config();
+  vocab_ = cfg.vocab_size;
+  if (options_.max_len <= 0) options_.max_len = cfg.max_position_embeddings;
+  if (options_.max_len > cfg.max_position_embeddings)
+    throw Error("engine context " + std::to_string(options_.max_len) + " exceeds the model's max_position_embeddings " +
+                    std::to_string(cfg.max_position_embeddings),
+                "EngineOptions.max_len");
+  if (options_.max_batch < 1) throw Error("engine max_batch must be >= 1", "EngineOptions.max_batch");
+  cache_ = std::make_unique<KVCache>(cfg, options_.max_batch, options_.max_len, model_->device(), model_->dtype());
+  for (int64_t s = options_.max_batch - 1; s >= 0; --s) free_slots_.push_back(s);
+}
+
+Engine::~Engine() = default;
+
+uint64_t Engine::add(SequenceRequest request) {
+  validate(request.sampling);
+  const auto n = static_cast<int64_t>(request.prompt.size());
+  if (n == 0) throw Error("empty prompt", "Engine::add", "a prompt needs at least one token");
+  if (n >= options_.max_len)
+    throw Error("prompt of " + std::to_string(n) + " tokens leaves no room in a context of " +
+                    std::to_string(options_.max_len),
+                "Engine::add", "shorten the prompt or raise the context length");
+  for (int64_t t : request.prompt)
+    if (t < 0 || t >= vocab_)
+      throw Error("prompt token id " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(vocab_) + ")",
+                  "Engine::add");
+  if (request.max_tokens < 1) throw Error("max_tokens must be >= 1", "Engine::add");
+  if (!request.stop_strings.empty() && !options_.token_bytes)
+    throw Error("stop strings need a detokenizer", "Engine::add", "construct the engine with token_bytes");
+  auto seq = std::make_unique<Sequence>();
+  seq->id = next_id_++;
+  seq->rng.seed(request.seed);
+  seq->request = std::move(request);
+  uint64_t id = seq->id;
+  waiting_.push_back(std::move(seq));
+  return id;
+}
+
+void Engine::cancel(uint64_t id) {
+  if (auto it = active_.find(id); it != active_.end()) it->second->cancelled = true;
+  for (auto& seq : waiting_)
+    if (seq->id == id) seq->cancelled = true;
+}
+
+bool Engine::step() {
+  torch::NoGradGuard no_grad;
+  // Cancelled sequences leave before any compute is spent on them.
+  for (auto& [id, seq] : active_)
+    if (seq->cancelled) finish(*seq, "cancelled");
+  for (auto& seq : waiting_)
+    if (seq->cancelled && !seq->done) finish(*seq, "cancelled");
+  release_finished();
+  waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(), [](const auto& s) { return s->done; }),
+                 waiting_.end());
+
+  decode_active();
+  admit_and_prefill();
+  release_finished();
+  ++stats_.steps;
+  return !idle();
+}
+
+void Engine::admit_and_prefill() {
+  std::vector<Sequence*> batch;
+  int64_t tokens = 0;
+  while (!waiting_.empty() && !free_slots_.empty()) {
+    auto& next = waiting_.front();
+    const auto n = static_cast<int64_t>(next->request.prompt.size());
+    if (!batch.empty() && tokens + n > options_.prefill_tokens) break;
+    next->slot = free_slots_.back();
+    free_slots_.pop_back();
+    tokens += n;
+    Sequence* seq = next.get();
+    active_.emplace(seq->id, std::move(next));
+    waiting_.pop_front();
+    batch.push_back(seq);
+  }
+  if (batch.empty()) return;
+
+  // Right-padded prompts; padding has position -1 so the model neither writes nor reads it.
+  int64_t longest = 0;
+  for (auto* s : batch) longest = std::max<int64_t>(longest, s->request.prompt.size());
+  const auto B = static_cast<int64_t>(batch.size());
+  auto ids = torch::zeros({B, longest}, torch::kLong);
+  auto pos = torch::full({B, longest}, -1, torch::kLong);
+  auto slots = torch::empty({B}, torch::kLong);
+  auto last = torch::empty({B}, torch::kLong);
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = batch[b]->request.prompt;
+    const auto n = static_cast<int64_t>(p.size());
+    std::copy(p.begin(), p.end(), ids[b].data_ptr<int64_t>());
+    auto* pp = pos[b].data_ptr<int64_t>();
+    for (int64_t t = 0; t < n; ++t) pp[t] = t;
+    slots[b] = batch[b]->slot;
+    last[b] = n - 1;
+    batch[b]->length = n;
+    stats_.prompt_tokens += n;
+  }
+  auto device = cache_->device();
+  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_);
+  auto last_hidden = hidden.index({torch::arange(B, torch::kLong).to(device), last.to(device)});  // [B,H]
+  auto logits = model_->logits(last_hidden.unsqueeze(1)).squeeze(1).to(torch::kFloat).cpu().contiguous();
+  for (int64_t b = 0; b < B; ++b) advance(*batch[b], logits[b].data_ptr<float>());
+}
+
+void Engine::decode_active() {
+  std::vector<Sequence*> batch;
+  for (auto& [id, seq] : active_)
+    if (!seq->done && !seq->generated.empty()) batch.push_back(seq.get());
+  if (batch.empty()) return;
+  const auto B = static_cast<int64_t>(batch.size());
+  auto ids = torch::empty({B, 1}, torch::kLong);
+  auto pos = torch::empty({B, 1}, torch::kLong);
+  auto slots = torch::empty({B}, torch::kLong);
+  for (int64_t b = 0; b < B; ++b) {
+    ids[b][0] = batch[b]->generated.back();
+    pos[b][0] = batch[b]->length;
+    slots[b] = batch[b]->slot;
+    batch[b]->length += 1;
+  }
+  auto device = cache_->device();
+  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_);
+  auto logits = model_->logits(hidden).squeeze(1).to(torch::kFloat).cpu().contiguous();
+  for (int64_t b = 0; b < B; ++b) advance(*batch[b], logits[b].data_ptr<float>());
+}
+
+void Engine::advance(Sequence& seq, float* logits) {
+  const auto& req = seq.request;
+  for (const auto& processor : req.logits_processors) processor(seq.view(), logits, vocab_);
+  const int64_t token = sample_token(logits, vocab_, req.sampling, req.prompt, seq.generated, seq.rng);
+  seq.generated.push_back(token);
+  ++stats_.generated_tokens;
+
+  const bool is_stop_token = std::find(req.stop_ids.begin(), req.stop_ids.end(), token) != req.stop_ids.end();
+  std::string piece;
+  if (options_.token_bytes && !is_stop_token) {
+    piece = options_.token_bytes(token);
+    const size_t before = seq.text.size();
+    seq.text += piece;
+    // A stop string may straddle tokens: search from where a match could start.
+    size_t longest = 0;
+    for (const auto& s : req.stop_strings) longest = std::max(longest, s.size());
+    size_t from = before >= longest ? before - longest + 1 : 0;
+    size_t cut = std::string::npos;
+    for (const auto& s : req.stop_strings) {
+      if (s.empty()) continue;
+      size_t at = seq.text.find(s, from);
+      if (at != std::string::npos) cut = std::min(cut, at);
+    }
+    if (cut != std::string::npos) {
+      piece = cut > before ? seq.text.substr(before, cut - before) : std::string();
+      seq.text.resize(cut);
+      if (req.on_token && !piece.empty()) req.on_token(seq.view(), token, piece);
+      finish(seq, "stop");
+      return;
+    }
+  }
+  if (req.on_token && !req.on_token(seq.view(), token, piece)) {
+    finish(seq, "cancelled");
+    return;
+  }
+  if (is_stop_token) return finish(seq, "stop");
+  if (static_cast<int>(seq.generated.size()) >= req.max_tokens) return finish(seq, "length");
+  // The next decode step writes position `length`; the context must hold it.
+  if (seq.length + 1 > options_.max_len) return finish(seq, "length");
+}
+
+void Engine::finish(Sequence& seq, const std::string& reason) {
+  if (seq.done) return;
+  seq.done = true;
+  seq.finish_reason = reason;
+  SequenceResult result;
+  result.id = seq.id;
+  result.tokens = seq.generated;
+  result.text = seq.text;
+  result.finish_reason = reason;
+  result.prompt_tokens = static_cast<int>(seq.request.prompt.size());
+  if (seq.request.on_finish)
+    seq.request.on_finish(result);
+  else
+    finished_.push_back(std::move(result));
+}
+
+void Engine::release_finished() {
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (it->second->done) {
+      free_slots_.push_back(it->second->slot);
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::vector<SequenceResult> Engine::take_finished() {
+  std::vector<SequenceResult> out;
+  out.swap(finished_);
+  return out;
+}
+
+std::vector<SequenceResult> Engine::generate(std::vector<SequenceRequest> requests) {
+  std::vector<uint64_t> ids;
+  ids.reserve(requests.size());
+  for (auto& r : requests) ids.push_back(add(std::move(r)));
+  while (step()) {
+  }
+  auto results = take_finished();
+  std::map<uint64_t, SequenceResult> by_id;
+  for (auto& r : results) by_id.emplace(r.id, std::move(r));
+  std::vector<SequenceResult> ordered;
+  ordered.reserve(ids.size());
+  for (auto id : ids) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) throw Error("sequence " + std::to_string(id) + " has no result", "Engine::generate");
+    ordered.push_back(std::move(it->second));
+  }
+  return ordered;
+}
+
+}  // namespace autothink::model
