@@ -151,7 +151,7 @@ std::shared_ptr<Qwen2Model> load_model(const fs::path& dir, torch::Device device
   const torch::ScalarType target = dtype ? *dtype : dtype_from_string(config.dtype);
   auto tensors = ckpt_collect(dir, config);
 
-  auto model = std::make_shared<Qwen2Model>(config);
+  auto model = std::make_shared<Qwen2Model>(config, /*init_weights=*/false);
   model->to(device, target);
   torch::NoGradGuard no_grad;
   std::set<std::string> used;

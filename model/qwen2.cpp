@@ -20,7 +20,7 @@ Qwen2BodyImpl::Qwen2BodyImpl(const ModelConfig& c) {
   norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps));
 }
 
-Qwen2Model::Qwen2Model(ModelConfig config)
+Qwen2Model::Qwen2Model(ModelConfig config, bool init_weights)
     : config_([&] {
         finalize_config(config);
         return config;
@@ -33,7 +33,7 @@ Qwen2Model::Qwen2Model(ModelConfig config)
     mtp = register_module("mtp", torch::nn::ModuleList());
     for (int64_t k = 0; k < config_.mtp_depth; ++k) mtp->push_back(MtpModule(config_));
   }
-  init_qwen2_weights(*this, config_.initializer_range);
+  if (init_weights) init_qwen2_weights(*this, config_.initializer_range);
 }
 
 torch::ScalarType Qwen2Model::dtype() const { return body->embed_tokens->weight.scalar_type(); }

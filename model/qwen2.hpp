@@ -50,7 +50,9 @@ TORCH_MODULE(Qwen2Body);
 
 class Qwen2Model : public torch::nn::Module {
  public:
-  explicit Qwen2Model(ModelConfig config);
+  // init_weights: transformers' init (N(0, initializer_range), zero biases, unit norms); load_model
+  // skips it since every parameter is overwritten.
+  explicit Qwen2Model(ModelConfig config, bool init_weights = true);
 
   const ModelConfig& config() const { return config_; }
   torch::ScalarType dtype() const;

@@ -97,8 +97,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionCont
 
   torch::Tensor out;
   if (!ctx.cached) {
-    auto allowed = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).tril();
-    out = layers_attend(q, k, v, allowed);
+    out = layers_attend(q, k, v, ctx.allowed);
   } else {
     auto& kc = (*ctx.keys)[layer_];
     auto& vc = (*ctx.values)[layer_];
@@ -144,6 +143,7 @@ AttentionContext causal_context(RotaryTable& rotary, int64_t batch, int64_t leng
                        .expand({batch, length});
   AttentionContext ctx;
   std::tie(ctx.cos, ctx.sin) = rotary.lookup(positions, dtype, length - 1);
+  ctx.allowed = torch::ones({length, length}, torch::TensorOptions().dtype(torch::kBool).device(device)).tril();
   return ctx;
 }
 

@@ -40,13 +40,13 @@ class RotaryTable {
 // Built once per forward and shared by every layer.
 struct AttentionContext {
   torch::Tensor cos, sin;  // [B,1,T,D]
+  torch::Tensor allowed;   // bool, broadcastable to [B,KV,G,T,L]: causal [T,T], or [B,1,1,T,read_len] when cached
   // Cached mode only (defined when `cached`):
   bool cached = false;
   torch::Tensor write_slots;      // [B*T] slot per token (padding → slot 0)
   torch::Tensor write_positions;  // [B*T] position per token (padding → the cache's scratch column)
   torch::Tensor read_slots;       // [B] slots to read (padding rows → 0)
-  int64_t read_len = 0;           // keys 0..read_len-1 are read
-  torch::Tensor allowed;          // [B,1,1,T,read_len] bool: key_pos <= query_pos
+  int64_t read_len = 0;           // keys 0..read_len-1 are read (allowed: key_pos <= query_pos)
   std::vector<torch::Tensor>* keys = nullptr;    // per layer [S, kvh, L+1, D]
   std::vector<torch::Tensor>* values = nullptr;
 };
