@@ -3,6 +3,7 @@
 #include "serve/api_service.hpp"
 
 #include <atomic>
+#include <limits>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -347,6 +348,11 @@ void api_run(ApiService& service, const ServiceOptions& options, Scheduler& sche
       s.max_tokens = max_tokens;
       s.stop_ids = {tokenizer->special_id(format::Special::im_end), tokenizer->special_id(format::Special::endoftext)};
       s.stop_strings = req.stop;
+      // A model whose vocabulary is padded beyond the tokenizer's must never pick a padding id.
+      const int64_t tok_vocab = tokenizer->vocab_size();
+      s.logits_processors.push_back([tok_vocab](const model::SequenceView&, float* logits, int64_t vocab) {
+        for (int64_t i = tok_vocab; i < vocab; ++i) logits[i] = -std::numeric_limits<float>::infinity();
+      });
       if (req.thinking_budget > 0) s.logits_processors.push_back(make_thinking_budget(think, req.thinking_budget, in_think));
       s.on_token = [st, index](const model::SequenceView&, int64_t token, const std::string& piece) {
         std::lock_guard<std::mutex> lock(st->mutex);

@@ -247,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(state_.options.write_timeout);
     net::async_write(stream_, net::buffer(queue_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
       self->writing_ = false;
+      if (self->closed_) return;  // fail() ran while the write was in flight
       if (ec) return self->fail("write failed: " + ec.message());
       self->stream_.expires_never();
       self->queue_.pop_front();
@@ -296,7 +297,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
-    queue_.clear();
+    if (!writing_) queue_.clear();  // an in-flight write still points into the front buffer
     if (in_flight_) {
       in_flight_ = false;
       state_.in_flight.fetch_sub(1);
@@ -429,7 +430,7 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop_accepting() {
-  if (!impl_->started || !impl_->acceptor) return;
+  if (!impl_->started || impl_->stopped || !impl_->acceptor) return;
   std::promise<void> done;
   auto fut = done.get_future();
   net::post(impl_->acceptor->get_executor(), [this, &done] {
@@ -442,9 +443,9 @@ void HttpServer::stop_accepting() {
 
 void HttpServer::stop(std::chrono::milliseconds grace) {
   if (!impl_->started || impl_->stopped) return;
-  impl_->stopped = true;
   auto& st = *impl_->state;
   stop_accepting();
+  impl_->stopped = true;
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (st.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -1,0 +1,179 @@
+// `autothink serve`: the OpenAI-compatible HTTP server of DESIGN.md §6 over one model folder.
+// Loads the model and its tokenizer, starts the scheduler thread (continuous batching over the
+// engine) and the I/O threads, logs the URL, and on SIGTERM / SIGINT stops accepting, lets running
+// requests finish (serve.shutdown_grace_s), cancels the rest and exits 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <torch/torch.h>
+
+#include "apps/cli_common.hpp"
+#include "apps/command.hpp"
+#include "core/config_registry.hpp"
+#include "core/config_schema.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "data/tokenizer.hpp"
+#include "model/checkpoint.hpp"
+#include "model/engine.hpp"
+#include "model/engine_generator.hpp"
+#include "serve/api_service.hpp"
+#include "serve/engine_backend.hpp"
+#include "serve/http_server.hpp"
+#include "serve/scheduler.hpp"
+
+namespace autothink::apps {
+
+// The `serve` config section; flags given on the command line win over it.
+struct ServeSection {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string api_key;
+  std::string model_name;
+  int max_batch = 16;
+  int max_queue = 64;
+  int threads = 2;
+  int64_t context = 0;
+  int default_max_tokens = 1024;
+  int max_n = 16;
+  int64_t body_limit = 8 << 20;
+  double read_timeout_s = 30;
+  double write_timeout_s = 60;
+  double shutdown_grace_s = 10;
+  std::string device = "cpu";
+  std::string dtype;
+  template <class V> void fields(V& v) {
+    v("host", host, "listen address");
+    v("port", port, "listen port (0 = any free port)");
+    v("api_key", api_key, "if set, /v1/* requests need 'Authorization: Bearer <api_key>'");
+    v("model_name", model_name, "model id in /v1/models and requests (default: the model folder's name)");
+    v("max_batch", max_batch, "sequences decoded together (KV-cache slots)");
+    v("max_queue", max_queue, "sequences allowed to wait for a slot; beyond that requests get 429");
+    v("threads", threads, "HTTP I/O threads");
+    v("context", context, "tokens per sequence, prompt included (0 = the model's max_position_embeddings)");
+    v("default_max_tokens", default_max_tokens, "max_tokens of requests that give none (capped by the context)");
+    v("max_n", max_n, "largest n (samples per request)");
+    v("body_limit", body_limit, "largest request body in bytes (413 beyond)");
+    v("read_timeout_s", read_timeout_s, "a request must arrive within this; also the keep-alive idle time");
+    v("write_timeout_s", write_timeout_s, "a client that stops reading for this long is dropped");
+    v("shutdown_grace_s", shutdown_grace_s, "on SIGTERM, how long running requests may finish before they are cancelled");
+    v("device", device, "cpu | cuda | cuda:N");
+    v("dtype", dtype, "float32 | bfloat16 | float16 (default: the checkpoint's)");
+  }
+};
+AUTOTHINK_CONFIG_SECTION("serve", ServeSection);
+
+namespace {
+
+struct ServeArgs {
+  ConfigArgs config;
+  std::string model_dir;
+  std::string host, api_key, model_name;
+  int port = 8000, max_batch = 16, max_queue = 64, threads = 2;
+};
+
+void run_serve(const ServeArgs& args, CLI::App* cmd) {
+  core::Config config = load_config(args.config);
+  auto s = core::read_section<ServeSection>(config, "serve");
+  auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+  if (given("--host")) s.host = args.host;
+  if (given("--port")) s.port = args.port;
+  if (given("--api-key")) s.api_key = args.api_key;
+  if (given("--model-name")) s.model_name = args.model_name;
+  if (given("--max-batch")) s.max_batch = args.max_batch;
+  if (given("--max-queue")) s.max_queue = args.max_queue;
+  if (given("--threads")) s.threads = args.threads;
+  if (s.port < 0 || s.port > 65535) throw Error("port " + std::to_string(s.port) + " is out of range", "serve.port");
+  if (s.max_batch < 1) throw Error("max_batch must be >= 1", "serve.max_batch");
+  if (s.max_queue < 0) throw Error("max_queue must be >= 0", "serve.max_queue");
+
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(args.model_dir))
+    throw Error("model folder not found: " + args.model_dir, "--model", "give a folder with config.json, model.safetensors and tokenizer.model");
+  if (s.model_name.empty()) s.model_name = fs::weakly_canonical(fs::absolute(args.model_dir)).filename().string();
+
+  torch::Device device(s.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw Error("CUDA is not available", "serve.device=" + s.device, "use serve.device=cpu");
+  std::optional<torch::ScalarType> dtype;
+  if (!s.dtype.empty()) dtype = model::dtype_from_string(s.dtype);
+
+  // Signals go to the main thread only (sigwait below): block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  log::info("loading ", args.model_dir, " on ", s.device);
+  auto tokenizer = std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(args.model_dir));
+  auto net = model::load_model(args.model_dir, device, dtype);
+  net->eval();
+  auto engine = std::make_unique<model::Engine>(net, model::make_engine_options(*tokenizer, s.max_batch, s.context));
+  const int64_t context = engine->options().max_len;
+
+  serve::Metrics metrics;
+  serve::Scheduler scheduler(std::make_unique<serve::ModelEngineBackend<>>(std::move(engine)),
+                             serve::SchedulerOptions{static_cast<size_t>(s.max_queue)}, &metrics);
+  serve::ServiceOptions so;
+  so.model_name = s.model_name;
+  so.default_max_tokens = s.default_max_tokens;
+  so.max_n = s.max_n;
+  serve::ApiService service(so, tokenizer, scheduler, metrics);
+  serve::HttpServerOptions ho;
+  ho.host = s.host;
+  ho.port = static_cast<uint16_t>(s.port);
+  ho.threads = s.threads;
+  ho.body_limit = static_cast<size_t>(s.body_limit);
+  ho.read_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.read_timeout_s * 1000));
+  ho.write_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.write_timeout_s * 1000));
+  ho.api_key = s.api_key;
+  serve::HttpServer server(ho, service.handler());
+  server.start();
+  log::info("serving '", s.model_name, "' (context ", context, ", max batch ", s.max_batch, ") at http://", s.host, ":",
+            server.port(), "/v1", s.api_key.empty() ? "" : " (API key required)");
+  std::printf("autothink serve: listening on http://%s:%u/v1 (model '%s')\n", s.host.c_str(), server.port(),
+              s.model_name.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("got ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": stopping (", s.shutdown_grace_s, " s for running requests)");
+  const auto grace = std::chrono::milliseconds(static_cast<int64_t>(s.shutdown_grace_s * 1000));
+  server.stop_accepting();
+  scheduler.shutdown(grace);
+  server.stop(std::chrono::milliseconds(2000));
+  log::info("stopped");
+}
+
+void setup_serve(CLI::App& root) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = root.add_subcommand("serve", "OpenAI-compatible HTTP server (chat/completions, completions, models, health, metrics)");
+  cmd->add_option("--model", args->model_dir, "Model folder (config.json, model.safetensors, tokenizer.model)")->required();
+  cmd->add_option("--host", args->host, "Listen address [serve.host, default 127.0.0.1]");
+  cmd->add_option("--port", args->port, "Listen port, 0 = any free one [serve.port, default 8000]");
+  cmd->add_option("--api-key", args->api_key, "Require 'Authorization: Bearer KEY' on /v1/* [serve.api_key]");
+  cmd->add_option("--model-name", args->model_name, "Model id clients use [serve.model_name, default the folder's name]");
+  cmd->add_option("--max-batch", args->max_batch, "Sequences decoded together [serve.max_batch, default 16]");
+  cmd->add_option("--max-queue", args->max_queue, "Sequences that may wait for a slot; more get 429 [serve.max_queue, default 64]");
+  cmd->add_option("--threads", args->threads, "HTTP I/O threads [serve.threads, default 2]");
+  add_config_options(cmd, args->config, false);
+  cmd->footer(
+      "Example:\n"
+      "  autothink serve --model runs/tiny/sft --port 8000 &\n"
+      "  curl -s http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' -d '{\n"
+      "    \"messages\": [{\"role\": \"user\", \"content\": \"What is 17 + 25?\"}],\n"
+      "    \"think_mode\": \"auto\", \"thinking_budget\": 256, \"max_tokens\": 300, \"stream\": false}'\n"
+      "The reply's message has content (the answer), reasoning_content, judge and think_mode.\n"
+      "SIGTERM / Ctrl-C: stop accepting, finish running requests (serve.shutdown_grace_s), exit 0.");
+  cmd->callback([args, cmd]() { run_serve(*args, cmd); });
+}
+
+}  // namespace
+AUTOTHINK_COMMAND(setup_serve, 90);
+}  // namespace autothink::apps
