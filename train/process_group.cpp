@@ -79,15 +79,13 @@ Distributed::Distributed() = default;
 
 Distributed::Distributed(const core::LaunchEnv& env, std::chrono::milliseconds timeout)
     : rank_(env.rank), world_size_(env.world_size), local_rank_(env.local_rank), timeout_(timeout) {
-  if (world_size_ <= 1) return;
-  if (rank_ < 0 || rank_ >= world_size_)
+  if (world_size_ > 1 && (rank_ < 0 || rank_ >= world_size_))
     throw Error("rank " + std::to_string(rank_) + " is outside world size " + std::to_string(world_size_),
                 "launcher environment (" + env.launcher + ")", "check RANK and WORLD_SIZE");
 
-  bool use_cuda = false;
-#if defined(AUTOTHINK_HAVE_NCCL)
-  use_cuda = torch::cuda::is_available();
-#endif
+  // One GPU per process, picked by local rank. Several ranks on CUDA need NCCL; without it
+  // they fall back to Gloo on CPU.
+  bool use_cuda = torch::cuda::is_available() && (world_size_ <= 1 || c10d_compat::kHaveNccl);
   if (use_cuda) {
     auto devices = static_cast<int>(torch::cuda::device_count());
     if (local_rank_ >= devices)
@@ -99,11 +97,17 @@ Distributed::Distributed(const core::LaunchEnv& env, std::chrono::milliseconds t
     c10::cuda::set_device(static_cast<c10::DeviceIndex>(local_rank_));
 #endif
     device_ = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local_rank_));
+  }
+  if (world_size_ <= 1) return;
+
+  if (use_cuda) {
     backend_ = "nccl";
   } else if (c10d_compat::kHaveGloo) {
+    if (torch::cuda::is_available())
+      log::warn("dist: CUDA is available but this build has no NCCL: ", world_size_, " ranks use Gloo on CPU");
     backend_ = "gloo";
   } else {
-    throw Error("this build has neither Gloo nor a usable CUDA/NCCL, so " + std::to_string(world_size_) +
+    throw Error("this build has neither Gloo nor NCCL, so " + std::to_string(world_size_) +
                     " ranks cannot talk to each other",
                 "launcher environment (" + env.launcher + ")",
                 "run one process, or build where libgloo-dev (CPU) or NCCL (CUDA) is installed");

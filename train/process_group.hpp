@@ -50,7 +50,8 @@ class Distributed {
   bool is_distributed() const { return world_size_ > 1; }
   // "none" (world 1), "gloo" or "nccl".
   const std::string& backend() const { return backend_; }
-  // cuda:<local_rank> when CUDA is available (and made current), else cpu.
+  // Where this rank's model belongs: cuda:<local_rank> when CUDA is available (made current;
+  // with several ranks only when NCCL is built in), else cpu. The default constructor: cpu.
   c10::Device device() const { return device_; }
   std::chrono::milliseconds timeout() const { return timeout_; }
 
