@@ -1,32 +1,231 @@
-// `autothink demo`: the whole pipeline of DESIGN.md §1 on configs/tiny.yaml. Stages run in order;
-// a stage that is not implemented yet is reported as such instead of silently skipped.
-#include <cstdio>
-#include <string>
+// `autothink demo`: the whole pipeline of DESIGN.md §1 as described by one YAML file
+// (configs/tiny.yaml). Each entry of demo.stages names an autothink command, its arguments and
+// the output it produces, and carries its own config sections; the demo writes those sections
+// to OUT/configs/<stage>.yaml and runs the command as a child process (fresh state, and the same
+// command a user would type). A stage whose output exists is skipped, so re-running resumes.
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "apps/cli_common.hpp"
 #include "apps/command.hpp"
+#include "core/config_registry.hpp"
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "core/log.hpp"
 
 namespace autothink::apps {
 namespace {
 
-struct DemoArgs {
-  std::string out = "demo-out";
-  std::string config = "configs/tiny.yaml";
-  bool quick = false;
+namespace fs = std::filesystem;
+
+// The keys a stage may hold besides `command`, `name` and config sections.
+struct DemoStageKeys {
+  std::vector<std::string> args;        // command arguments; {out} = the demo folder
+  std::string output;                   // produced file/folder (relative to out): exists → skip
+  YAML::Node quick;                     // --quick: {"train.steps": 20, ...} overrides of this stage
+  template <class V>
+  void fields(V& v) {
+    v("args", args, "arguments after the command; {out} is replaced by the demo folder");
+    v("output", output, "what the stage produces, relative to the demo folder; present = stage done");
+    v("quick", quick, "overrides applied with --quick, as a map of dotted keys to values");
+  }
 };
+AUTOTHINK_CONFIG_SECTION("demo.stage", DemoStageKeys);
+
+struct DemoArgs {
+  std::string out;
+  ConfigArgs config;
+  bool quick = false;
+  bool serve = false;
+  std::vector<std::string> only;
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// The subcommand path (e.g. "data synth") exists in this binary.
+bool command_exists(CLI::App& root, const std::vector<std::string>& words) {
+  CLI::App* app = &root;
+  for (const auto& w : words) {
+    CLI::App* next = nullptr;
+    for (auto* sub : app->get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name() == w) next = sub;
+    if (!next) return false;
+    app = next;
+  }
+  return true;
+}
+
+int run_child(const std::vector<std::string>& argv, const fs::path& log_path) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error("cannot fork a stage process", argv[1]);
+  if (pid == 0) {
+    ::execv("/proc/self/exe", cargv.data());
+    std::perror("execv");
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  (void)log_path;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+fs::path find_default_config() {
+  if (fs::exists("configs/tiny.yaml")) return "configs/tiny.yaml";
+  // Next to a build tree: <repo>/build/autothink → <repo>/configs/tiny.yaml.
+  fs::path exe = fs::read_symlink("/proc/self/exe");
+  for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+    if (fs::exists(dir / "configs" / "tiny.yaml")) return dir / "configs" / "tiny.yaml";
+  throw Error("no configs/tiny.yaml here or above the binary", "autothink demo", "pass --config FILE");
+}
+
+void run_demo(CLI::App& root, DemoArgs& a) {
+  if (a.config.config_path.empty()) a.config.config_path = find_default_config().string();
+  auto config = load_config(a.config);
+  core::check_config(config);
+  if (a.out.empty()) a.out = a.quick ? "demo-out-quick" : "demo-out";
+  const fs::path out = fs::absolute(a.out);
+  core::ensure_dir(out / "configs");
+  core::ensure_dir(out / "logs");
+  std::ofstream(out / "configs" / "demo.yaml") << config.dump();
+
+  auto stages = config.section_list("demo.stages");
+  if (stages.empty()) throw Error("no stages", config.where("demo"), "demo.stages lists the pipeline");
+  std::printf("autothink demo: %zu stages, config %s, out %s%s\n", stages.size(), a.config.config_path.c_str(),
+              out.c_str(), a.quick ? " (quick)" : "");
+
+  struct Timing { std::string name, state; double seconds = 0; };
+  std::vector<Timing> timings;
+  bool blocked = false;
+  const auto t_all = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    auto& stage = stages[i];
+    YAML::Node node = YAML::Clone(stage.node());
+    const std::string command = stage.require<std::string>("command");
+    const std::string name = stage.get<std::string>("name", command);
+    Timing timing{name, "", 0.0};
+    if (!a.only.empty() && std::find(a.only.begin(), a.only.end(), name) == a.only.end()) {
+      timing.state = "not selected";
+      timings.push_back(timing);
+      continue;
+    }
+    auto words = split_words(command);
+    const std::string output = stage.get<std::string>("output", "");
+    if (!output.empty() && fs::exists(out / output)) {
+      timing.state = "done earlier";
+      std::printf("[%zu/%zu] %s: %s exists, skipped\n", i + 1, stages.size(), name.c_str(), output.c_str());
+      timings.push_back(timing);
+      continue;
+    }
+    if (!command_exists(root, words)) {
+      timing.state = "not implemented yet";
+      blocked = true;
+      std::printf("[%zu/%zu] %s: `autothink %s` is not implemented yet; later stages that need its output wait\n",
+                  i + 1, stages.size(), name.c_str(), command.c_str());
+      timings.push_back(timing);
+      continue;
+    }
+    // The stage's config: its sections, with --quick overrides applied.
+    YAML::Node sections(YAML::NodeType::Map);
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      auto key = it->first.as<std::string>();
+      if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick")
+        sections[key] = it->second;
+    }
+    std::vector<std::string> argv = {"autothink"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    for (const auto& arg : stage.get<std::vector<std::string>>("args", {}))
+      argv.push_back(replace_all(arg, "{out}", out.string()));
+    if (sections.size() > 0) {
+      const auto stage_config = out / "configs" / (std::to_string(i + 1) + "-" + name + ".yaml");
+      std::ofstream(stage_config) << sections << "\n";
+      argv.push_back("--config");
+      argv.push_back(stage_config.string());
+    }
+    if (a.quick && node["quick"] && node["quick"].IsMap())
+      for (auto it = node["quick"].begin(); it != node["quick"].end(); ++it) {
+        argv.push_back("--set");
+        argv.push_back(it->first.as<std::string>() + "=" + replace_all(YAML::Dump(it->second), "\n", " "));
+      }
+    std::string shown;
+    for (size_t k = 1; k < argv.size(); ++k) shown += " " + argv[k];
+    std::printf("[%zu/%zu] %s: autothink%s\n", i + 1, stages.size(), name.c_str(), shown.c_str());
+    if (blocked && !output.empty()) {
+      // Inputs from a missing stage: try anyway, the command reports what it lacks.
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    int rc = run_child(argv, out / "logs" / (name + ".log"));
+    timing.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rc != 0) {
+      timing.state = "FAILED (exit " + std::to_string(rc) + ")";
+      timings.push_back(timing);
+      for (auto& t : timings) std::printf("  %-12s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
+      throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc), config.where("demo.stages"),
+                  "fix the cause and re-run: finished stages are skipped");
+    }
+    timing.state = "ran";
+    timings.push_back(timing);
+  }
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
+  std::printf("\nautothink demo summary (%s):\n", out.c_str());
+  for (auto& t : timings) std::printf("  %-12s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
+  std::printf("  %-12s %-22s %8.1fs\n", "total", "", total);
+  if (fs::exists(out / "eval" / "eval.md")) {
+    std::ifstream md(out / "eval" / "eval.md");
+    std::printf("\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
+  }
+  if (fs::exists(out / "model" / "config.json")) {
+    std::printf("\nServe the final model with:\n  autothink serve --model %s\n", (out / "model").c_str());
+    if (a.serve) {
+      std::vector<std::string> argv = {"autothink", "serve", "--model", (out / "model").string()};
+      std::vector<char*> cargv;
+      for (auto& s : argv) cargv.push_back(s.data());
+      cargv.push_back(nullptr);
+      std::fflush(stdout);
+      ::execv("/proc/self/exe", cargv.data());
+      throw Error("could not start the server", "autothink demo --serve");
+    }
+  } else if (blocked) {
+    std::printf("\nThe pipeline is not complete yet: the stages marked 'not implemented yet' are missing.\n");
+  }
+}
 
 void setup_demo(CLI::App& root) {
   auto args = std::make_shared<DemoArgs>();
-  auto* cmd = root.add_subcommand("demo", "Run the whole pipeline on the tiny config: synth -> tokenizer -> teacher -> "
-                                          "KD+MTP student -> tagging -> SFT -> Step-SRPO -> eval");
-  cmd->add_option("--out", args->out, "Output folder (stages whose output exists are skipped)")->capture_default_str();
-  cmd->add_option("--config", args->config, "Pipeline config")->capture_default_str();
-  cmd->add_flag("--quick", args->quick, "Every stage, small budgets (< 10 minutes), no behaviour targets");
-  cmd->callback([args]() {
-    std::printf("autothink demo: out=%s config=%s%s\n", args->out.c_str(), args->config.c_str(),
-                args->quick ? " (quick)" : "");
-    std::printf("Stages not implemented yet: data synth, tokenizer, train (pretrain/distill/sft), tag, rl, eval.\n");
-    std::printf("Available now: autothink parse, autothink template render, autothink tokenizer train|encode|decode.\n");
-  });
+  auto* cmd = root.add_subcommand(
+      "demo",
+      "Run the whole pipeline: synth -> tokenizer -> teacher -> KD+MTP student -> tagging -> SFT -> "
+      "Step-SRPO -> eval (configs/tiny.yaml); the final model lands in OUT/model");
+  cmd->add_option("--out", args->out, "Output folder (default demo-out, or demo-out-quick with --quick); finished stages are skipped");
+  add_config_options(cmd, args->config, /*required=*/false);
+  cmd->add_flag("--quick", args->quick, "Every stage with small budgets (< 10 minutes); no behaviour targets");
+  cmd->add_flag("--serve", args->serve, "Serve the final model when done");
+  cmd->add_option("--only", args->only, "Run only these stages (by name)");
+  CLI::App* root_ptr = &root;
+  cmd->callback([args, root_ptr]() { run_demo(*root_ptr, *args); });
 }
 
 }  // namespace
