@@ -165,6 +165,15 @@ void GradientSync::finish() {
     // Whatever backward did not deliver through a hook is read from .grad() now.
     for (std::size_t j = 0; j < s.params.size(); ++j) s.fill(j, s.params[j].grad());
     s.start_ready_buckets(false);
+    // Which parameters got a gradient on any rank: those get one everywhere, the others keep
+    // none (as in one process, so the optimizer skips them). Issued after every bucket, so it is
+    // the same collective on every rank.
+    std::vector<float> has_grad(s.params.size());
+    for (std::size_t j = 0; j < s.params.size(); ++j) has_grad[j] = s.params[j].grad().defined() ? 1.f : 0.f;
+    auto has_grad_t = torch::tensor(has_grad).to(s.params.front().device());
+    s.dist->start_all_reduce_sum(has_grad_t)();
+    has_grad_t = has_grad_t.cpu();
+    const float* anyone_has_grad = has_grad_t.data_ptr<float>();
     const double world = s.dist->world_size();
     for (auto& bucket : s.buckets) {
       bucket.wait();
@@ -174,7 +183,7 @@ void GradientSync::finish() {
         auto mean = bucket.flat.narrow(0, bucket.offsets[k], param.numel()).view(param.sizes());
         if (param.grad().defined())
           param.mutable_grad().copy_(mean);
-        else
+        else if (anyone_has_grad[bucket.params[k]] > 0)
           param.mutable_grad() = mean.clone();
       }
     }

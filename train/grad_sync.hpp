@@ -17,7 +17,8 @@
 // collectives consistent. finish() starts whatever backward did not (parameters that got no
 // gradient, or everything when prepare() was not called or overlap is off: plain bucketed
 // all-reduce after backward), waits, and writes the means. A parameter without a gradient on
-// some rank counts as zeros there. Do not call other collectives between prepare() and finish().
+// some rank counts as zeros there; one without a gradient on every rank keeps none (as in a
+// single process, so the optimizer skips it: one small extra all-reduce per finish()). Do not call other collectives between prepare() and finish().
 // With world 1 nothing is registered and finish() does nothing.
 #pragma once
 #include <ATen/core/Tensor.h>

@@ -71,17 +71,28 @@ int run(const std::string& out_dir, const std::string& mode, double timeout_s, d
   dist.all_reduce_mean(t);
   report["mean"] = std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + 2);
 
-  GradientSync sync(dist, params, {bucket_mb, /*overlap=*/true});
+  // Two extra parameters (first, so they land in the last bucket): `side` gets a gradient on
+  // rank 0 only, `never` on no rank.
+  auto side = torch::ones({5}).requires_grad_(true);
+  auto never = torch::ones({3}).requires_grad_(true);
+  std::vector<torch::Tensor> synced_params{side, never};
+  synced_params.insert(synced_params.end(), params.begin(), params.end());
+  GradientSync sync(dist, synced_params, {bucket_mb, /*overlap=*/true});
   report["buckets"] = sync.bucket_count();
 
   // Step 1: one backward, buckets started from hooks.
   model->zero_grad();
   sync.prepare();
-  batch_loss(model, 1000 + rank).backward();
+  auto loss1 = batch_loss(model, 1000 + rank);
+  if (rank == 0) loss1 = loss1 + (side * side).sum();  // d/dside = 2 on rank 0
+  loss1.backward();
   report["step1_local"] = flatten(params, true);
   sync.finish();
   report["step1_started_in_backward"] = sync.buckets_started_in_backward();
   report["step1_synced"] = flatten(params, true);
+  report["side_grad"] = flatten({side}, true);
+  report["never_has_grad"] = never.grad().defined();
+  side.mutable_grad() = torch::Tensor();
 
   // Step 2: two accumulated micro-batches, only the last one synchronised.
   model->zero_grad();

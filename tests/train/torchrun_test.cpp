@@ -64,6 +64,9 @@ void check_two_rank_reports(const fs::path& out, bool agent_store) {
     EXPECT_EQ((*r)["mean"][1], 15.0);
     EXPECT_GT((*r)["buckets"].get<int>(), 2) << "the probe's bucket size should split the model";
     EXPECT_GT((*r)["step1_started_in_backward"].get<int>(), 0) << "no bucket overlapped backward";
+    // A gradient on one rank only is averaged with zeros; none anywhere stays none.
+    expect_close((*r)["side_grad"], std::vector<double>(5, 1.0), 1e-6, "side_grad");
+    EXPECT_EQ((*r)["never_has_grad"], false);
   }
   // Different seeds, then rank 0's weights everywhere.
   EXPECT_NE(r0["params_before"], r1["params_before"]);
