@@ -1,0 +1,96 @@
+// `autothink eval` metrics (DESIGN.md §1, issue 9): greedy decoding of held-out queries in three
+// settings — auto, forced on, forced off — and per difficulty (and overall): accuracy, think-on
+// rate, mean completion tokens, mean reasoning tokens, and judge accuracy (auto's chosen mode vs
+// the better mode per query as the same model's forced runs show it: off when forced-off is
+// correct, else on). Works through the Generator interface, so the engine and any OpenAI server
+// are evaluated alike.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/generator.hpp"
+#include "data/records.hpp"
+#include "data/verifier.hpp"
+
+namespace autothink::data {
+
+class Tokenizer;
+
+// Config section `eval`.
+struct EvalOptions {
+  int64_t per_difficulty = 200;  // queries per difficulty (the first ones of the data, in order)
+  int64_t max_tokens = 512;
+  int64_t batch_size = 64;       // queries per generate call (3 settings each)
+
+  template <class V> void fields(V& v) {
+    v("per_difficulty", per_difficulty, "held-out queries per difficulty (0 = all)");
+    v("max_tokens", max_tokens, "most generated tokens per answer");
+    v("batch_size", batch_size, "queries decoded together (x3 settings)");
+  }
+};
+
+// The reasoning tokens of one assistant output (the prefill + generated text): tokens strictly
+// between <think> and </think> (to the end when unclosed), 0 without <think>; nullopt = unknown.
+using ReasoningTokenCounter = std::function<std::optional<int>(const std::string& assistant_text)>;
+// Counts with `tokenizer` (re-encoding the text, special-token literals as their ids). Equals the
+// generated count whenever the model emitted the tokenizer's own segmentation.
+ReasoningTokenCounter tokenizer_reasoning_counter(const Tokenizer& tokenizer);
+
+// One setting's answer to one query.
+struct EvalOutcome {
+  bool correct = false;      // the verifier accepts the parsed answer (what a user would read)
+  std::string mode;          // parsed: "on" | "off" | "unknown"
+  int completion_tokens = 0;
+  std::optional<int> reasoning_tokens;
+};
+EvalOutcome score_eval_completion(const Completion& completion, const Verifier& verifier, const std::string& truth,
+                                  const ReasoningTokenCounter& counter);
+
+struct EvalItem {
+  SynthRecord query;
+  EvalOutcome automatic, forced_on, forced_off;
+};
+
+// The first `per_difficulty` queries of each difficulty, in input order (0 = all).
+std::vector<SynthRecord> select_per_difficulty(const std::vector<SynthRecord>& records, int64_t per_difficulty);
+
+// Greedy decoding of `queries` × {auto, on, off}, batch_size queries a generate call.
+// `progress` (may be null) gets (done, total) after each batch.
+std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthRecord>& queries, const EvalOptions& options,
+                               const VerifierRegistry& verifiers, const ReasoningTokenCounter& counter,
+                               const std::function<void(int64_t, int64_t)>& progress = {});
+
+struct SettingMetrics {
+  int64_t n = 0;
+  double accuracy = 0, think_on_rate = 0, mean_completion_tokens = 0;
+  std::optional<double> mean_reasoning_tokens;  // unknown when any count was unknown
+};
+
+struct GroupMetrics {
+  std::string name;  // "easy", "hard", ..., "all"
+  int64_t queries = 0;
+  SettingMetrics automatic, forced_on, forced_off;
+  double judge_accuracy = 0;
+  // Mean completion tokens of a perfect chooser: the better mode's forced run per query.
+  double oracle_mean_tokens = 0;
+};
+
+struct EvalReport {
+  std::vector<GroupMetrics> groups;  // each difficulty (sorted), then "all"
+  // Token saving of auto over forced on, and of the oracle over forced on, on an equal mix of the
+  // difficulties (each difficulty's mean weighs the same).
+  double mix_token_saving = 0, oracle_mix_token_saving = 0;
+  double mix_accuracy_auto = 0, mix_accuracy_on = 0, mix_accuracy_off = 0;
+};
+
+EvalReport compute_eval_metrics(const std::vector<EvalItem>& items);
+nlohmann::json eval_report_to_json(const EvalReport& report);
+std::string eval_report_to_markdown(const EvalReport& report);
+// The per-query outcomes (for eval_items.jsonl).
+nlohmann::json eval_item_to_json(const EvalItem& item);
+
+}  // namespace autothink::data
