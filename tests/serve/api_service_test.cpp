@@ -140,6 +140,8 @@ TEST(api_service, models_health_and_metrics) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.json()["status"], "ok");
   ASSERT_EQ(http_call(s.port(), "POST", "/v1/chat/completions", chat_body("off", 1).dump()).status, 200);
+  // The gauges are refreshed after the scheduler's step that finished the request.
+  for (int i = 0; i < 100 && active_sequences_metric(s.port()) != 0; ++i) std::this_thread::sleep_for(5ms);
   auto metrics = http_call(s.port(), "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   for (const char* name : {"autothink_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 1",

@@ -38,12 +38,14 @@ class ServerProcess {
     fs::copy(autothink::testing::fixture("hf-qwen2-tiny"), model_);
     std::string corpus;
     for (int i = 0; i < 200; ++i)
-      corpus += "Question: what is " + std::to_string(i) + " plus " + std::to_string(i * 3 % 17) +
-                "? Let me think step by step. The answer is " + std::to_string(i + i * 3 % 17) + ".\n";
+      corpus += "what is " + std::to_string(i) + " plus " + std::to_string(i * 3 % 17) +
+                " let me think step by step the answer is " + std::to_string(i + i * 3 % 17) + "\n";
     data::TokenizerTrainOptions options;
     options.texts = {corpus};
     options.out = model_.string();
-    options.vocab_size = 300;  // within the fixture's 320
+    // At most the fixture's 320 ids; 268 are fixed (unk, specials, bytes), so the corpus keeps a
+    // small alphabet.
+    options.vocab_size = 320;
     data::Tokenizer::train(options);
     log_ = dir_ / "server.log";
     pid_ = ::fork();
