@@ -9,6 +9,20 @@
 
 namespace autothink::model {
 
+namespace {
+// Length of the longest suffix of `text` that is a proper prefix of a stop string.
+size_t stop_prefix_suffix(const std::string& text, const std::vector<std::string>& stops) {
+  size_t best = 0;
+  for (const auto& s : stops)
+    for (size_t n = std::min(s.size() - (s.empty() ? 0 : 1), text.size()); n > best; --n)
+      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
+        best = n;
+        break;
+      }
+  return best;
+}
+}  // namespace
+
 struct Engine::Sequence {
   uint64_t id = 0;
   SequenceRequest request;
@@ -17,6 +31,7 @@ struct Engine::Sequence {
   std::mt19937_64 rng;
   int64_t slot = -1;
   int64_t length = 0;  // tokens whose k/v are in the cache
+  size_t streamed = 0;  // bytes of text handed to on_token
   bool cancelled = false;
   bool done = false;
   std::string finish_reason;
@@ -162,9 +177,8 @@ void Engine::advance(Sequence& seq, float* logits) {
   const bool is_stop_token = std::find(req.stop_ids.begin(), req.stop_ids.end(), token) != req.stop_ids.end();
   std::string piece;
   if (options_.token_bytes && !is_stop_token) {
-    piece = options_.token_bytes(token);
     const size_t before = seq.text.size();
-    seq.text += piece;
+    seq.text += options_.token_bytes(token);
     // A stop string may straddle tokens: search from where a match could start.
     size_t longest = 0;
     for (const auto& s : req.stop_strings) longest = std::max(longest, s.size());
@@ -176,21 +190,39 @@ void Engine::advance(Sequence& seq, float* logits) {
       if (at != std::string::npos) cut = std::min(cut, at);
     }
     if (cut != std::string::npos) {
-      piece = cut > before ? seq.text.substr(before, cut - before) : std::string();
       seq.text.resize(cut);
+      piece = seq.text.substr(std::min(seq.streamed, seq.text.size()));
+      seq.streamed = seq.text.size();
       if (req.on_token && !piece.empty()) req.on_token(seq.view(), token, piece);
       finish(seq, "stop");
       return;
+    }
+    // Stream all but a tail that may still turn out to be the start of a stop string.
+    const size_t hold = stop_prefix_suffix(seq.text, req.stop_strings);
+    const size_t ready = seq.text.size() - hold;
+    if (ready > seq.streamed) {
+      piece = seq.text.substr(seq.streamed, ready - seq.streamed);
+      seq.streamed = ready;
     }
   }
   if (req.on_token && !req.on_token(seq.view(), token, piece)) {
     finish(seq, "cancelled");
     return;
   }
-  if (is_stop_token) return finish(seq, "stop");
-  if (static_cast<int>(seq.generated.size()) >= req.max_tokens) return finish(seq, "length");
-  // The next decode step writes position `length`; the context must hold it.
-  if (seq.length + 1 > options_.max_len) return finish(seq, "length");
+  std::string reason;
+  if (is_stop_token)
+    reason = "stop";
+  else if (static_cast<int>(seq.generated.size()) >= req.max_tokens)
+    reason = "length";
+  else if (seq.length + 1 > options_.max_len)  // the next decode would write position `length`
+    reason = "length";
+  if (reason.empty()) return;
+  // Release the held-back tail: no stop string can complete any more.
+  if (req.on_token && seq.streamed < seq.text.size()) {
+    req.on_token(seq.view(), token, seq.text.substr(seq.streamed));
+    seq.streamed = seq.text.size();
+  }
+  finish(seq, reason);
 }
 
 void Engine::finish(Sequence& seq, const std::string& reason) {

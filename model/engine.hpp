@@ -31,7 +31,8 @@ struct SequenceView {
 
 // Edits the f32 logits (length vocab) of the next token in place.
 using LogitsProcessor = std::function<void(const SequenceView&, float* logits, int64_t vocab)>;
-// Called after each new token (already appended); `piece` is the bytes it added to the text.
+// Called after each new token (already appended); `piece` is the text now safe to stream: it may
+// be empty while a tail that could start a stop string is held back. Pieces add up to the final text.
 // Returning false cancels the sequence (e.g. the client went away).
 using TokenCallback = std::function<bool(const SequenceView&, int64_t token, const std::string& piece)>;
 

@@ -156,6 +156,19 @@ TEST(engine, stop_strings_cut_the_text) {
   EXPECT_EQ(got.finish_reason, "stop");
   EXPECT_EQ(got.text, "<240><28");
   EXPECT_EQ(streamed, got.text) << "streamed pieces must add up to the final text";
+
+  // A stop string that starts to match but never completes: everything is streamed in the end.
+  auto r2 = greedy(exp["greedy_prompt"].get<std::vector<int64_t>>(), 5);
+  r2.stop_strings = {"<287><999>"};
+  std::string streamed2;
+  r2.on_token = [&](const model::SequenceView&, int64_t, const std::string& piece) {
+    streamed2 += piece;
+    return true;
+  };
+  auto got2 = engine.generate({std::move(r2)})[0];
+  EXPECT_EQ(got2.finish_reason, "length");
+  EXPECT_EQ(got2.text, "<240><287><287><287><287>");
+  EXPECT_EQ(streamed2, got2.text);
 }
 
 TEST(engine, logits_processor_forces_a_token) {
