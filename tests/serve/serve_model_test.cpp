@@ -1,7 +1,7 @@
-// The real `autothink serve` process on a loopback port with a real model: the random-weight
-// fixture (tests/fixtures/hf-qwen2-tiny) plus a tokenizer trained here. Random weights don't speak
-// the KAT format, so format behaviour is checked through forced prefixes (/v1/completions) and
-// thinking_budget, where forcing makes the structure deterministic. Also: stream == non-stream,
+// The real `autothink serve` process on a loopback port with a small trained KAT model (the CTest
+// fixture `kat_model`: pretrained briefly on dual-mode records, so it speaks the format but is
+// weak at arithmetic). Format behaviour is checked through forced prefixes (/v1/completions),
+// think_mode and thinking_budget, where forcing makes the structure deterministic. Also: stream == non-stream,
 // 32 concurrent streams == solo answers, disconnects free sequences, bad input, the OpenAI client,
 // and SIGTERM exits 0.
 #include <gtest/gtest.h>
@@ -34,19 +34,8 @@ class ServerProcess {
  public:
   ServerProcess() {
     dir_ = autothink::testing::temp_dir("serve-model");
-    model_ = dir_ / "kat-random";
-    fs::copy(autothink::testing::fixture("hf-qwen2-tiny"), model_);
-    std::string corpus;
-    for (int i = 0; i < 200; ++i)
-      corpus += "what is " + std::to_string(i) + " plus " + std::to_string(i * 3 % 17) +
-                " let me think step by step the answer is " + std::to_string(i + i * 3 % 17) + "\n";
-    data::TokenizerTrainOptions options;
-    options.texts = {corpus};
-    options.out = model_.string();
-    // At most the fixture's 320 ids; 268 are fixed (unk, specials, bytes), so the corpus keeps a
-    // small alphabet.
-    options.vocab_size = 320;
-    data::Tokenizer::train(options);
+    // The small trained KAT model of the CTest fixture `kat_model` (tests/fixtures/kat-model.yaml).
+    model_ = autothink::testing::build_dir() / "fixtures" / "kat-model" / "run" / "model";
     log_ = dir_ / "server.log";
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -292,4 +281,22 @@ TEST(serve_model, openai_client_generator) {
 TEST(serve_model, sigterm_exits_zero) {
   REQUIRE_SERVER();
   EXPECT_EQ(server().stop(), 0) << server().log();
+}
+
+TEST(serve_model, trained_model_answers_in_kat_format_in_auto_mode) {
+  REQUIRE_SERVER();
+  int status = 0;
+  auto r = post("/v1/chat/completions",
+                {{"model", "model"}, {"messages", {{{"role", "user"}, {"content", "What is 38 + 6?"}}}},
+                 {"temperature", 0}, {"max_tokens", 200}},
+                &status);
+  ASSERT_EQ(status, 200) << r.dump();
+  const auto& choice = r["choices"][0];
+  const auto& msg = choice["message"];
+  EXPECT_EQ(choice["finish_reason"], "stop") << r.dump();
+  EXPECT_TRUE(msg["think_mode"] == "on" || msg["think_mode"] == "off") << r.dump();
+  EXPECT_FALSE(msg["judge"].get<std::string>().empty()) << r.dump();
+  EXPECT_FALSE(msg["content"].get<std::string>().empty()) << r.dump();
+  for (const char* field : {"content", "reasoning_content", "judge"})
+    EXPECT_EQ(msg[field].get<std::string>().find('<'), std::string::npos) << field << ": " << r.dump();
 }
