@@ -25,3 +25,11 @@ if command -v update-alternatives >/dev/null; then
     $SUDO update-alternatives --set libblas.so.3-x86_64-linux-gnu "$alt" >/dev/null
   fi
 fi
+# Node.js + npm for the end-to-end test of the official `openai` npm client (tests/e2e; it is
+# skipped without them). Debian's nodejs (18) suffices; a newer one already installed is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm ||
+    echo "deps.sh: nodejs/npm not installed; the e2e test serve.e2e_openai_npm will be skipped" >&2
+fi
