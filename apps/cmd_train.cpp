@@ -77,6 +77,7 @@ void setup_train(CLI::App& root) {
     run.resume = args->resume;
     run.progress = !args->no_progress;
     train::TrainResult r = train::run_training(tc, run);
+    if (r.rank != 0) return;
     if (r.stopped)
       std::printf("stopped at step %lld (train.stop_at); resume with --resume\n", static_cast<long long>(r.steps_done));
     else

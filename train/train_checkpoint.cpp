@@ -60,7 +60,7 @@ fs::path save_checkpoint(const fs::path& run_dir, model::Qwen2Model& model, torc
   model::save_model(model, tmp, save_options);
   torch::save(optimizer, (tmp / "optimizer.pt").string());
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), (tmp / "rng.pt").string());
-  nlohmann::json st = {{"step", state.step}, {"data", {{"epoch", state.data.epoch}, {"index", state.data.index}}}};
+  nlohmann::json st = {{"step", state.step}, {"data", {{"epoch", state.data.epoch}, {"index", state.data.index}}}, {"tokens", state.tokens}};
   core::write_json_file((tmp / "trainer_state.json").string(), st);
   if (fs::exists(final_path)) fs::remove_all(final_path);
   fs::rename(tmp, final_path);
@@ -103,6 +103,7 @@ TrainerState load_checkpoint(const fs::path& checkpoint, model::Qwen2Model& mode
     s.step = st.at("step").get<int64_t>();
     s.data.epoch = st.at("data").at("epoch").get<int64_t>();
     s.data.index = st.at("data").at("index").get<int64_t>();
+    s.tokens = st.value("tokens", int64_t{0});
   } catch (const std::exception& e) {
     throw Error(std::string("bad trainer_state.json: ") + e.what(), where);
   }

@@ -1,6 +1,6 @@
 // Training checkpoints in the run folder: RUN/checkpoints/step-00000050/ is a model folder
 // (model/checkpoint.hpp) plus optimizer.pt (AdamW state), rng.pt (torch CPU generator) and
-// trainer_state.json {"step", "data": {"epoch", "index"}, "stage"}. A checkpoint is written into
+// trainer_state.json {"step", "data": {"epoch", "index"}, "tokens"}. A checkpoint is written into
 // a temporary sibling and renamed into place, so a kill never leaves a half-written one; the
 // oldest beyond `keep` are removed afterwards.
 #pragma once
@@ -18,6 +18,7 @@ namespace autothink::train {
 struct TrainerState {
   int64_t step = 0;  // optimizer steps done
   data::DataPosition data;
+  int64_t tokens = 0;  // tokens trained on so far (all ranks)
 };
 
 // Writes RUN/checkpoints/step-<step>; returns its path.

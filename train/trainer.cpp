@@ -113,6 +113,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   Distributed dist(env, std::chrono::milliseconds(static_cast<int64_t>(tc.dist_timeout_s * 1000)));
   const torch::Device device = dist.device();
   const bool main = dist.is_main();
+  result.rank = dist.rank();
   if (dist.is_distributed()) log::info("distributed: ", env.describe(), ", backend ", dist.backend());
 
   if (main) {
@@ -197,7 +198,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   bo.max_len = config.data.max_len;
   data::Batcher batcher(train_shard, bo);
 
-  int64_t start_step = 0;
+  int64_t start_step = 0, tokens_total = 0;
   if (options.resume) {
     auto ckpt = latest_checkpoint(run_dir);
     if (!ckpt) {
@@ -205,6 +206,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
     } else {
       TrainerState st = load_checkpoint(*ckpt, *net, *optimizer);
       start_step = st.step;
+      tokens_total = st.tokens;
       batcher.set_position(st.data);
       log::info("resumed from ", ckpt->string(), " at step ", st.step);
     }
@@ -266,7 +268,6 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   progress_options.enabled = main && options.progress;
   core::Progress progress("train " + tc.stage, tc.steps, "step", progress_options);
   const int64_t end_step = tc.stop_at > 0 ? std::min(tc.stop_at, tc.steps) : tc.steps;
-  int64_t tokens_total = 0;
   double last_dev = -1;
   auto t_last = std::chrono::steady_clock::now();
   int64_t tokens_since = 0;
@@ -406,7 +407,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
     const bool stop_here = step + 1 == end_step && end_step < tc.steps;
     if ((tc.save_every > 0 && (step + 1) % tc.save_every == 0) || stop_here) {
       if (main) {
-        auto path = save_checkpoint(run_dir, *net, *optimizer, {step + 1, batcher.position()}, save_options, tc.keep);
+        auto path = save_checkpoint(run_dir, *net, *optimizer, {step + 1, batcher.position(), tokens_total}, save_options, tc.keep);
         log::info("checkpoint ", path.string());
       }
       dist.barrier();

@@ -26,6 +26,7 @@ struct TrainResult {
   double last_loss = 0;      // the last step's total loss
   double dev_loss = -1;      // held-out CE at the end (-1 without dev data)
   bool stopped = false;      // stopped at train.stop_at
+  int rank = 0;              // this process's rank (only rank 0 reports)
   std::filesystem::path run_dir;
   std::filesystem::path model_dir;  // RUN/model (empty when stopped)
 };

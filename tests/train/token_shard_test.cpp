@@ -172,7 +172,10 @@ TEST(batcher, position_resumes_the_same_order_and_pads_with_mask_zero) {
   // Rows are padded with pad_id and mask 0 up to the longest document.
   int64_t pads = 0;
   for (int64_t i = 0; i < x.rows * x.cols; ++i)
-    if (x.ids[i] == 0) ++pads, EXPECT_EQ(x.mask[i], 0);
+    if (x.ids[i] == 0) {
+      ++pads;
+      EXPECT_EQ(x.mask[i], 0);
+    }
   EXPECT_EQ(pads, x.rows * x.cols - x.tokens);
   o.rows = 13;
   EXPECT_THROW(Batcher(shard, o), Error);  // fewer documents than one global batch

@@ -17,7 +17,8 @@
 namespace autothink::train::testrun {
 namespace fs = std::filesystem;
 
-// Writes DIR/train.jsonl, DIR/dev.jsonl and DIR/train.yaml; returns the config path.
+// Writes DIR/train.jsonl, DIR/dev.jsonl and DIR/train.yaml; returns the config path. extra_train
+// adds NEW keys to the train section (change the base keys with --set: YAML refuses duplicate keys).
 inline fs::path write_tiny_config(const fs::path& dir, const std::string& extra_train = "", int train_records = 24) {
   testdata::write_records(dir / "train.jsonl", 0, train_records);
   testdata::write_records(dir / "dev.jsonl", 1000, 8);

@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 
 TEST(trainer, run_folder_metrics_and_falling_losses) {
   auto dir = autothink::testing::temp_dir("trainer-run");
-  auto cfg = write_tiny_config(dir, "  steps: 12\n  save_every: 4\n  keep: 2\n");
-  auto r = train_cli("--config " + cfg.string() + " --out " + (dir / "run").string());
+  auto cfg = write_tiny_config(dir, "  save_every: 4\n  keep: 2\n");
+  auto r = train_cli("--config " + cfg.string() + " --out " + (dir / "run").string() + " --set train.steps=12");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(dir / "run" / "config.yaml"));
   EXPECT_TRUE(fs::exists(dir / "run" / "model" / "model.safetensors"));
@@ -56,10 +56,10 @@ TEST(trainer, kill_and_resume_reaches_the_same_weights) {
 
 TEST(trainer, gradient_accumulation_matches_the_larger_batch) {
   auto dir = autothink::testing::temp_dir("trainer-accum");
-  auto cfg = write_tiny_config(dir, "  steps: 3\n");
-  auto a = train_cli("--config " + cfg.string() + " --out " + (dir / "a").string());
+  auto cfg = write_tiny_config(dir);
+  auto a = train_cli("--config " + cfg.string() + " --out " + (dir / "a").string() + " --set train.steps=3");
   auto b = train_cli("--config " + cfg.string() + " --out " + (dir / "b").string() +
-                     " --set train.batch_size=2 --set train.grad_accum=2");
+                     " --set train.steps=3 --set train.batch_size=2 --set train.grad_accum=2");
   ASSERT_EQ(a.exit_code, 0) << a.output;
   ASSERT_EQ(b.exit_code, 0) << b.output;
   for (int step = 1; step <= 3; ++step)
@@ -69,7 +69,7 @@ TEST(trainer, gradient_accumulation_matches_the_larger_batch) {
 
 TEST(trainer, bad_record_and_bad_key_are_named) {
   auto dir = autothink::testing::temp_dir("trainer-bad");
-  auto cfg = write_tiny_config(dir, "  steps: 1\n");
+  auto cfg = write_tiny_config(dir);
   { std::ofstream(dir / "train.jsonl", std::ios::app) << "{\"messages\": 3}\n"; }
   auto r = train_cli("--config " + cfg.string() + " --out " + (dir / "run").string());
   EXPECT_NE(r.exit_code, 0);

@@ -35,13 +35,14 @@ void two_ranks_match_one_process(LaunchStyle style) {
   auto reason = trainer_torchrun_skip();
   if (!reason.empty()) GTEST_SKIP() << reason;
   auto dir = autothink::testing::temp_dir(style == LaunchStyle::standalone ? "train-2r-standalone" : "train-2r-agent");
-  auto cfg = write_tiny_config(dir, "  steps: 4\n  eval_every: 2\n");
-  auto one = train_cli("--config " + cfg.string() + " --out " + (dir / "one").string());
+  auto cfg = write_tiny_config(dir);
+  const std::string steps = " --set train.steps=4 --set train.eval_every=2";
+  auto one = train_cli("--config " + cfg.string() + " --out " + (dir / "one").string() + steps);
   ASSERT_EQ(one.exit_code, 0) << one.output;
   // Same global batch of 4: 2 ranks × 2 documents.
   auto cmd = autothink::testing::torchrun_command(
       style, 2, dir / "logs",
-      autothink::testing::autothink_binary() + " train --config " + cfg.string() + " --out " + (dir / "two").string() +
+      autothink::testing::autothink_binary() + " train --config " + cfg.string() + " --out " + (dir / "two").string() + steps +
           " --set train.batch_size=2 --set train.dist_timeout_s=60 --no-progress");
   auto two = autothink::testing::run_command(cmd, true);
   ASSERT_EQ(two.exit_code, 0) << cmd << "\n" << two.output << trainer_logs(dir / "logs");
