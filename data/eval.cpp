@@ -1,6 +1,7 @@
 #include "data/eval.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -12,26 +13,30 @@ namespace autothink::data {
 
 ReasoningTokenCounter tokenizer_reasoning_counter(const Tokenizer& tokenizer) {
   const Tokenizer* tok = &tokenizer;
-  return [tok](const std::string& text) -> std::optional<int> {
+  return [tok](const std::string& prefill, const std::string& text) -> std::optional<int> {
     const int open = tok->special_id(format::Special::think_open);
     const int close = tok->special_id(format::Special::think_close);
+    const std::string open_literal(format::literal(format::Special::think_open));
     const auto ids = tok->encode_with_specials(text);
-    auto start = std::find(ids.begin(), ids.end(), open);
-    if (start == ids.end()) return 0;
-    auto end = std::find(start + 1, ids.end(), close);
-    return static_cast<int>(end - (start + 1));
+    auto start = ids.begin();
+    if (prefill.find(open_literal) == std::string::npos) {
+      start = std::find(ids.begin(), ids.end(), open);
+      if (start == ids.end()) return 0;
+      ++start;
+    }
+    auto end = std::find(start, ids.end(), close);
+    return static_cast<int>(end - start);
   };
 }
 
 EvalOutcome score_eval_completion(const Completion& completion, const Verifier& verifier, const std::string& truth,
                                   const ReasoningTokenCounter& counter) {
-  const std::string text = completion.prefill + completion.text;
-  format::Result parsed = format::parse(text);
+  format::Result parsed = format::parse(completion.prefill + completion.text);
   EvalOutcome o;
   o.correct = verifier.check(parsed.answer, truth);
   o.mode = parsed.mode;
   o.completion_tokens = completion.completion_tokens;
-  if (counter) o.reasoning_tokens = counter(text);
+  if (counter) o.reasoning_tokens = counter(completion.prefill, completion.text);
   return o;
 }
 
@@ -239,9 +244,10 @@ std::string eval_report_to_markdown(const EvalReport& report) {
   }
   std::snprintf(line, sizeof line,
                 "\nOn an equal mix of the difficulties: accuracy auto %.1f%%, forced on %.1f%%, forced off %.1f%%; "
-                "auto uses %.1f%% fewer completion tokens than forced on (a perfect mode choice: %.1f%%).\n",
+                "auto uses %.1f%% %s completion tokens than forced on (a perfect mode choice: %.1f%% fewer).\n",
                 100 * report.mix_accuracy_auto, 100 * report.mix_accuracy_on, 100 * report.mix_accuracy_off,
-                100 * report.mix_token_saving, 100 * report.oracle_mix_token_saving);
+                100 * std::abs(report.mix_token_saving), report.mix_token_saving >= 0 ? "fewer" : "more",
+                100 * report.oracle_mix_token_saving);
   out << line;
   return out.str();
 }

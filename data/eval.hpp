@@ -33,11 +33,13 @@ struct EvalOptions {
   }
 };
 
-// The reasoning tokens of one assistant output (the prefill + generated text): tokens strictly
-// between <think> and </think> (to the end when unclosed), 0 without <think>; nullopt = unknown.
-using ReasoningTokenCounter = std::function<std::optional<int>(const std::string& assistant_text)>;
-// Counts with `tokenizer` (re-encoding the text, special-token literals as their ids). Equals the
-// generated count whenever the model emitted the tokenizer's own segmentation.
+// The reasoning tokens of one completion: GENERATED tokens between <think> and </think>, tags
+// excluded (the server's usage.completion_tokens_details.reasoning_tokens): from the start of the
+// generated text when the prefill already opened <think> (forced on), else from a generated
+// <think>; up to </think> or the end; 0 when the turn never thinks. nullopt = unknown.
+using ReasoningTokenCounter = std::function<std::optional<int>(const std::string& prefill, const std::string& text)>;
+// Counts with `tokenizer` (re-encoding the generated text, special-token literals as their ids).
+// Equals the generated count whenever the model emitted the tokenizer's own segmentation.
 ReasoningTokenCounter tokenizer_reasoning_counter(const Tokenizer& tokenizer);
 
 // One setting's answer to one query.

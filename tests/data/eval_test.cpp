@@ -23,12 +23,16 @@ SynthRecord eval_query(const std::string& id, const std::string& difficulty, con
   return {id, difficulty == "easy" ? "add_easy" : "add_hard", difficulty, "Q " + id, answer, "cot"};
 }
 
-// Counts the words of the think region: a stand-in tokenizer for hand-computed numbers.
-std::optional<int> count_think_words(const std::string& text) {
-  auto open = text.find("<think>");
-  if (open == std::string::npos) return 0;
-  auto close = text.find("</think>", open);
-  std::string inner = text.substr(open + 7, close == std::string::npos ? std::string::npos : close - open - 7);
+// Counts the generated words of the think region: a stand-in tokenizer for hand-computed numbers.
+std::optional<int> count_think_words(const std::string& prefill, const std::string& text) {
+  size_t begin = 0;
+  if (prefill.find("<think>") == std::string::npos) {
+    auto open = text.find("<think>");
+    if (open == std::string::npos) return 0;
+    begin = open + 7;
+  }
+  auto close = text.find("</think>", begin);
+  std::string inner = text.substr(begin, close == std::string::npos ? std::string::npos : close - begin);
   int words = 0;
   bool in_word = false;
   for (char c : inner) {
@@ -127,7 +131,7 @@ TEST(eval, metrics_match_hand_computed_numbers) {
   std::string md = eval_report_to_markdown(r);
   EXPECT_NE(md.find("| easy | auto | 2 | 50.0% | 50.0% | 25.0 | 1.0 | 50.0% |"), std::string::npos) << md;
   EXPECT_NE(md.find("| hard | forced on | 2 | 50.0% | 100.0% | 54.0 | 5.0 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("35.7% fewer completion tokens"), std::string::npos) << md;
+  EXPECT_NE(md.find("auto uses 35.7% fewer completion tokens than forced on (a perfect mode choice: 31.0% fewer)"), std::string::npos) << md;
 }
 
 TEST(eval, unknown_reasoning_counts_are_reported_as_such) {
@@ -166,10 +170,17 @@ TEST(eval, tokenizer_counts_reasoning_tokens_between_think_tags) {
   const std::string reasoning = "\nstep 12 plus 5 then step 17\n";
   const int expected = static_cast<int>(tokenizer.encode_text(reasoning).size());
   EXPECT_GT(expected, 3);
-  EXPECT_EQ(count("<judge>\nx\n</judge>\n<think_on>\n<think>" + reasoning + "</think>\n<answer>\n17\n</answer>"),
+  // Auto: the model generated <think> itself.
+  EXPECT_EQ(count("<judge>\n", "x\n</judge>\n<think_on>\n<think>" + reasoning + "</think>\n<answer>\n17\n</answer>"),
             expected);
-  EXPECT_EQ(count("<judge>\nx\n</judge>\n<think_off>\n<answer>\n17\n</answer>"), 0);
-  EXPECT_EQ(count("<think>" + reasoning), expected);  // unclosed: to the end
+  EXPECT_EQ(count("<judge>\n", "x\n</judge>\n<think_off>\n<answer>\n17\n</answer>"), 0);
+  EXPECT_EQ(count("<judge>\n", "x\n</judge>\n<think_on>\n<think>" + reasoning), expected);  // unclosed: to the end
+  // Forced on: the prefill opened <think>; only generated tokens count (not the prefilled "\n").
+  const std::string on_prefill = format::prompt_prefill(format::PromptMode::on);
+  const std::string generated = "step 12 plus 5\n";
+  EXPECT_EQ(count(on_prefill, generated + "</think>\n<answer>\n17\n</answer>"),
+            static_cast<int>(tokenizer.encode_text(generated).size()));
+  EXPECT_EQ(count(format::prompt_prefill(format::PromptMode::off), "17\n</answer>"), 0);
 }
 
 }  // namespace

@@ -1,0 +1,107 @@
+#include "apps/cli_generator.hpp"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "model/checkpoint.hpp"
+#include "model/engine.hpp"
+#include "model/engine_generator.hpp"
+#include "serve/openai_client.hpp"
+
+namespace autothink::apps {
+namespace {
+
+class EngineSource : public GeneratorSource {
+ public:
+  EngineSource(const GeneratorArgs& args, int64_t max_batch, const std::vector<std::string>& questions,
+               int64_t max_tokens)
+      : dir_(args.model_dir), device_(args.device) {
+    torch::Device device(args.device);
+    if (device.is_cuda() && !torch::cuda::is_available())
+      throw Error("CUDA is not available", "--device " + args.device, "use --device cpu");
+    const std::string tok_path = args.tokenizer.empty() ? args.model_dir : args.tokenizer;
+    tokenizer_.emplace(data::resolve_tokenizer_path(tok_path));
+    log::info("loading ", args.model_dir, " on ", args.device);
+    auto net = model::load_model(args.model_dir, device);
+    net->eval();
+    // A slot holds prompt + answer: size it for this data, not the model's whole context.
+    size_t longest = 0;
+    for (const auto& q : questions) {
+      format::Conversation conv;
+      conv.messages.push_back({"user", q});
+      for (auto mode : {format::PromptMode::auto_, format::PromptMode::on, format::PromptMode::off})
+        longest = std::max(longest, tokenizer_->encode(format::render_prompt(conv, mode)).size());
+    }
+    const int64_t context = net->config().max_position_embeddings;
+    const int64_t len = std::min(context, static_cast<int64_t>(longest) + max_tokens + 1);
+    engine_ = std::make_unique<model::Engine>(net, model::make_engine_options(*tokenizer_, std::max<int64_t>(1, max_batch), len));
+    generator_ = std::make_unique<model::EngineGenerator>(*engine_, *tokenizer_);
+  }
+  data::Generator& generator() override { return *generator_; }
+  const data::Tokenizer* tokenizer() const override { return &*tokenizer_; }
+  std::string describe() const override { return "model " + dir_ + " on " + device_; }
+
+ private:
+  std::string dir_, device_;
+  std::optional<data::Tokenizer> tokenizer_;
+  std::unique_ptr<model::Engine> engine_;
+  std::unique_ptr<model::EngineGenerator> generator_;
+};
+
+class EndpointSource : public GeneratorSource {
+ public:
+  explicit EndpointSource(const GeneratorArgs& args) : url_(args.endpoint) {
+    serve::OpenAIClientOptions options;
+    options.base_url = args.endpoint;
+    options.api_key = args.api_key;
+    options.model = args.model_name;
+    options.concurrency = std::max(1, args.concurrency);
+    client_ = std::make_unique<serve::OpenAIClient>(options);
+    if (!args.tokenizer.empty()) tokenizer_.emplace(data::resolve_tokenizer_path(args.tokenizer));
+  }
+  data::Generator& generator() override { return *client_; }
+  const data::Tokenizer* tokenizer() const override { return tokenizer_ ? &*tokenizer_ : nullptr; }
+  std::string describe() const override { return "endpoint " + url_; }
+
+ private:
+  std::string url_;
+  std::unique_ptr<serve::OpenAIClient> client_;
+  std::optional<data::Tokenizer> tokenizer_;
+};
+
+}  // namespace
+
+void add_generator_options(CLI::App* cmd, GeneratorArgs& args) {
+  auto* model = cmd->add_option("--model", args.model_dir,
+                                "Model folder to sample in-process (config.json, safetensors, tokenizer.model)");
+  auto* endpoint = cmd->add_option("--endpoint", args.endpoint,
+                                   "OpenAI-compatible server to sample from instead (http://host:port; "
+                                   "uses /v1/completions with the rendered KAT prompt)");
+  model->excludes(endpoint);
+  endpoint->excludes(model);
+  cmd->add_option("--api-key", args.api_key, "--endpoint: sent as 'Authorization: Bearer KEY'");
+  cmd->add_option("--model-name", args.model_name, "--endpoint: the model id to request (default: the server's)");
+  cmd->add_option("--tokenizer", args.tokenizer,
+                  "tokenizer.model or model folder (default with --model: the folder's; with --endpoint: "
+                  "enables exact reasoning-token counts)");
+  cmd->add_option("--device", args.device, "--model: cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--max-batch", args.max_batch, "--model: sequences decoded together (default: the whole batch)");
+  cmd->add_option("--concurrency", args.concurrency, "--endpoint: requests in flight")->capture_default_str();
+}
+
+std::unique_ptr<GeneratorSource> open_generator(const GeneratorArgs& args, int64_t max_batch,
+                                                const std::vector<std::string>& questions, int64_t max_tokens) {
+  if (args.model_dir.empty() == args.endpoint.empty())
+    throw Error("give exactly one of --model DIR and --endpoint URL", "completion source");
+  if (!args.endpoint.empty()) return std::make_unique<EndpointSource>(args);
+  if (!std::filesystem::is_directory(args.model_dir))
+    throw Error("model folder not found: " + args.model_dir, "--model", "train one with `autothink train`");
+  return std::make_unique<EngineSource>(args, args.max_batch > 0 ? args.max_batch : max_batch, questions,
+                                        max_tokens);
+}
+
+}  // namespace autothink::apps

@@ -1,0 +1,219 @@
+// `autothink eval`: greedy decoding of held-out queries in three settings — auto, forced on,
+// forced off — from a model folder or any OpenAI-compatible endpoint; prints and writes per
+// difficulty accuracy, think-on rate, completion and reasoning tokens and judge accuracy
+// (OUT/eval.json, eval.md, eval_items.jsonl) and a PNG chart drawn by scripts/plot_eval.sh
+// (gnuplot; skipped with a warning where gnuplot or the script is missing).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "apps/cli_common.hpp"
+#include "apps/cli_generator.hpp"
+#include "apps/command.hpp"
+#include "core/config_registry.hpp"
+#include "core/config_schema.hpp"
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "core/jsonl.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "data/eval.hpp"
+#include "data/synth.hpp"
+
+namespace autothink::apps {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalArgs {
+  GeneratorArgs source;
+  std::string data;
+  std::string suite;
+  int64_t per_difficulty = -1;  // -1: eval.per_difficulty
+  int64_t max_tokens = -1;      // -1: eval.max_tokens
+  std::string out = "eval";
+  std::vector<std::string> metrics;
+  std::string plot_script;
+  ConfigArgs config;
+};
+
+// The held-out queries: --data FILE, or the test split of the task suite (--suite default = the
+// config's data.synth; --suite FAMILY[,FAMILY...] = those families with data.synth's seed/sizes).
+std::vector<data::SynthRecord> eval_queries(const EvalArgs& args, const core::Config& config) {
+  if (!args.data.empty() && !args.suite.empty())
+    throw Error("give one of --data and --suite", "autothink eval");
+  if (!args.data.empty()) return data::read_synth_records(args.data);
+  auto synth = core::read_section<data::SynthOptions>(config, "data.synth");
+  if (!args.suite.empty() && args.suite != "default") {
+    synth.families.clear();
+    std::string rest = args.suite;
+    for (size_t at; !rest.empty(); rest = at == std::string::npos ? "" : rest.substr(at + 1)) {
+      at = rest.find(',');
+      synth.families.push_back(rest.substr(0, at));
+    }
+  }
+  return data::synthesize(synth).test;
+}
+
+// scripts/plot_eval.sh: --plot-script, $AUTOTHINK_SCRIPTS, next to the binary's build folder, or ./scripts.
+std::string find_plot_script(const std::string& given) {
+  if (!given.empty()) return given;
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("AUTOTHINK_SCRIPTS")) candidates.push_back(fs::path(env) / "plot_eval.sh");
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / "scripts" / "plot_eval.sh");  // build-x/autothink
+    candidates.push_back(exe.parent_path() / "scripts" / "plot_eval.sh");
+    candidates.push_back(exe.parent_path().parent_path() / "share" / "autothink" / "plot_eval.sh");
+  }
+  candidates.push_back(fs::path("scripts") / "plot_eval.sh");
+  for (const auto& c : candidates)
+    if (fs::exists(c)) return c.string();
+  return "";
+}
+
+std::string eval_shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The chart's data: OUT/chart/eval.dat (one row per difficulty) and one curve file per --metrics.
+// Returns the plot command's arguments after the PNG path.
+std::string write_chart_data(const fs::path& out, const data::EvalReport& report, const std::vector<std::string>& metrics) {
+  const fs::path dir = out / "chart";
+  core::ensure_dir(dir.string());
+  std::string table = "# group auto_acc on_acc off_acc auto_tokens on_tokens off_tokens\n";
+  char line[256];
+  for (const auto& g : report.groups) {
+    std::snprintf(line, sizeof line, "%s %.4f %.4f %.4f %.2f %.2f %.2f\n", g.name.c_str(), 100 * g.automatic.accuracy,
+                  100 * g.forced_on.accuracy, 100 * g.forced_off.accuracy, g.automatic.mean_completion_tokens,
+                  g.forced_on.mean_completion_tokens, g.forced_off.mean_completion_tokens);
+    table += line;
+  }
+  core::atomic_write_file((dir / "eval.dat").string(), table);
+  std::string args = eval_shell_quote((dir / "eval.dat").string());
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    // "LABEL=PATH" or PATH (label: the run folder's name).
+    std::string label, path = metrics[i];
+    if (auto eq = path.find('='); eq != std::string::npos) label = path.substr(0, eq), path = path.substr(eq + 1);
+    if (label.empty()) label = fs::path(path).parent_path().filename().string();
+    if (label.empty()) label = "run" + std::to_string(i + 1);
+    std::string curve = "# step loss\n";
+    core::read_jsonl(path, [&](const nlohmann::json& j, int64_t) {
+      if (j.contains("step") && j.contains("loss") && j["loss"].is_number()) {
+        std::snprintf(line, sizeof line, "%lld %.6g\n", j["step"].get<long long>(), j["loss"].get<double>());
+        curve += line;
+      }
+    });
+    const fs::path curve_path = dir / ("curve" + std::to_string(i + 1) + ".dat");
+    core::atomic_write_file(curve_path.string(), curve);
+    args += " " + eval_shell_quote(curve_path.string()) + " " + eval_shell_quote(label);
+  }
+  return args;
+}
+
+// Draws OUT/eval.png; warns (never fails the eval) when it cannot.
+void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalArgs& args) {
+  const std::string script = find_plot_script(args.plot_script);
+  if (script.empty()) {
+    log::warn("no chart: scripts/plot_eval.sh not found (pass --plot-script or set AUTOTHINK_SCRIPTS)");
+    return;
+  }
+  const std::string chart_args = write_chart_data(out, report, args.metrics);
+  const fs::path png = out / "eval.png";
+  const std::string command = "sh " + eval_shell_quote(script) + " " + eval_shell_quote(png.string()) + " " + chart_args;
+  std::fflush(stdout);
+  const int status = std::system(command.c_str());
+  if (status != 0 || !fs::exists(png))
+    log::warn("no chart: ", script, " failed (exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+              "); is gnuplot installed? (Debian: gnuplot-nox, scripts/deps.sh)");
+  else
+    std::printf("wrote %s\n", png.string().c_str());
+}
+
+void run_eval_command(const EvalArgs& args) {
+  core::Config config = load_config(args.config);
+  auto options = core::read_section<data::EvalOptions>(config, "eval");
+  if (args.per_difficulty >= 0) options.per_difficulty = args.per_difficulty;
+  if (args.max_tokens > 0) options.max_tokens = args.max_tokens;
+  auto queries = data::select_per_difficulty(eval_queries(args, config), options.per_difficulty);
+  if (queries.empty()) throw Error("no queries to evaluate", args.data.empty() ? "--suite" : "--data " + args.data);
+  for (const auto& m : args.metrics) {
+    const std::string path = m.find('=') == std::string::npos ? m : m.substr(m.find('=') + 1);
+    if (!fs::exists(path)) throw Error("metrics file not found: " + path, "--metrics", "give RUN/metrics.jsonl of `autothink train`");
+  }
+
+  std::vector<std::string> questions;
+  for (const auto& q : queries) questions.push_back(q.question);
+  auto source = open_generator(args.source, options.batch_size * 3, questions, options.max_tokens);
+  const data::Tokenizer* tokenizer = source->tokenizer();
+  data::ReasoningTokenCounter counter = tokenizer ? data::tokenizer_reasoning_counter(*tokenizer) : nullptr;
+  std::printf("evaluating %zu queries with %s: auto, forced on, forced off (greedy, max %lld tokens)\n",
+              queries.size(), source->describe().c_str(), static_cast<long long>(options.max_tokens));
+  std::fflush(stdout);
+
+  core::Progress progress("eval", static_cast<int64_t>(queries.size()), "query");
+  auto items = data::run_eval(source->generator(), queries, options, data::VerifierRegistry::with_builtins(), counter,
+                              [&](int64_t done, int64_t) { progress.update(done); });
+  progress.finish();
+  data::EvalReport report = data::compute_eval_metrics(items);
+
+  const fs::path out(args.out);
+  core::ensure_dir(out.string());
+  nlohmann::json json = data::eval_report_to_json(report);
+  json["run"] = {{"source", source->describe()},
+                 {"data", args.data.empty() ? "suite " + (args.suite.empty() ? std::string("default") : args.suite)
+                                            : args.data},
+                 {"queries", queries.size()},
+                 {"per_difficulty", options.per_difficulty},
+                 {"max_tokens", options.max_tokens},
+                 {"decoding", "greedy"},
+                 {"reasoning_tokens", tokenizer ? "counted with the tokenizer" : "unknown (no tokenizer)"}};
+  core::write_json_file((out / "eval.json").string(), json);
+  std::vector<nlohmann::json> lines;
+  for (const auto& item : items) lines.push_back(data::eval_item_to_json(item));
+  core::write_jsonl((out / "eval_items.jsonl").string(), lines);
+  std::string md = "# autothink eval\n\n" + source->describe() + ", " + std::to_string(queries.size()) +
+                   " held-out queries, greedy decoding.\n\n" + data::eval_report_to_markdown(report);
+  if (!tokenizer) md += "\nReasoning tokens: n/a (an endpoint without --tokenizer gives no token-level count).\n";
+  core::atomic_write_file((out / "eval.md").string(), md);
+  std::printf("%s", data::eval_report_to_markdown(report).c_str());
+  std::printf("wrote %s/eval.json, eval.md, eval_items.jsonl\n", out.string().c_str());
+  draw_chart(out, report, args);
+}
+
+void setup_eval(CLI::App& root) {
+  auto args = std::make_shared<EvalArgs>();
+  auto* cmd = root.add_subcommand(
+      "eval",
+      "Evaluate AutoThink: greedy answers to held-out queries in three settings (auto, forced on, forced off); "
+      "accuracy, think-on rate, completion and reasoning tokens, judge accuracy per difficulty; JSON, Markdown "
+      "and a PNG chart");
+  add_generator_options(cmd, args->source);
+  cmd->add_option("--data", args->data, "Synth records to evaluate (e.g. the test split of `data synth`)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--suite", args->suite,
+                  "Or the test split of the task suite: 'default' (the config's data.synth) or FAMILY[,FAMILY...] "
+                  "(default when neither is given: 'default')");
+  cmd->add_option("--per-difficulty", args->per_difficulty, "Queries per difficulty, the first ones (0 = all) [eval.per_difficulty, default 200]");
+  cmd->add_option("--max-tokens", args->max_tokens, "Most generated tokens per answer [eval.max_tokens, default 512]");
+  cmd->add_option("--out", args->out, "Output folder: eval.json, eval.md, eval_items.jsonl, eval.png")->capture_default_str();
+  cmd->add_option("--metrics", args->metrics,
+                  "Training metrics.jsonl to chart as a loss curve ([LABEL=]PATH; repeatable)");
+  cmd->add_option("--plot-script", args->plot_script, "Chart script (default: scripts/plot_eval.sh of the source tree)");
+  add_config_options(cmd, args->config, /*required=*/false);
+  cmd->callback([args]() { run_eval_command(*args); });
+}
+
+}  // namespace
+AUTOTHINK_COMMAND(setup_eval, 70);
+AUTOTHINK_CONFIG_SECTION("eval", data::EvalOptions);
+}  // namespace autothink::apps
