@@ -111,8 +111,8 @@ json post(const std::string& path, const json& body, int* status = nullptr) {
 TEST(serve_model, models_and_health) {
   REQUIRE_SERVER();
   auto models = http_call(server().port(), "GET", "/v1/models").json();
-  EXPECT_EQ(models["data"][0]["id"], "kat-random");  // default: the folder's name
-  EXPECT_EQ(models["data"][0]["max_model_len"], 512);
+  EXPECT_EQ(models["data"][0]["id"], "model");  // default: the folder's name
+  EXPECT_EQ(models["data"][0]["max_model_len"], 1024);
   EXPECT_EQ(http_call(server().port(), "GET", "/health").status, 200);
 }
 
