@@ -36,7 +36,12 @@ EvalOutcome score_eval_completion(const Completion& completion, const Verifier& 
   o.correct = verifier.check(parsed.answer, truth);
   o.mode = parsed.mode;
   o.completion_tokens = completion.completion_tokens;
-  if (counter) o.reasoning_tokens = counter(completion.prefill, completion.text);
+  if (counter) {
+    o.reasoning_tokens = counter(completion.prefill, completion.text);
+    // Re-encoding can split text the model produced in fewer tokens (over HTTP, bytes that were
+    // not UTF-8 arrive as U+FFFD); a part of the generated tokens never outnumbers them.
+    if (o.reasoning_tokens) o.reasoning_tokens = std::min(*o.reasoning_tokens, completion.completion_tokens);
+  }
   return o;
 }
 

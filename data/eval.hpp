@@ -39,7 +39,8 @@ struct EvalOptions {
 // <think>; up to </think> or the end; 0 when the turn never thinks. nullopt = unknown.
 using ReasoningTokenCounter = std::function<std::optional<int>(const std::string& prefill, const std::string& text)>;
 // Counts with `tokenizer` (re-encoding the generated text, special-token literals as their ids).
-// Equals the generated count whenever the model emitted the tokenizer's own segmentation.
+// Equals the generated count whenever the model emitted the tokenizer's own segmentation (a trained
+// model does); score_eval_completion caps it at the completion's token count.
 ReasoningTokenCounter tokenizer_reasoning_counter(const Tokenizer& tokenizer);
 
 // One setting's answer to one query.

@@ -3,10 +3,16 @@
 // nothing correctly, so tagging exercises the no-correct fallback end to end (the decision rule
 // itself is tests/data/tagging_test.cpp); eval writes its files and the chart.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
 
 #include "data/format/parser.hpp"
 #include "data/format/template.hpp"
@@ -162,6 +168,80 @@ TEST(eval_cli, suite_and_missing_source_errors) {
                           true);
   EXPECT_NE(down.exit_code, 0);
   EXPECT_NE(down.output.find("127.0.0.1:1"), std::string::npos) << down.output;
+}
+
+// `autothink serve` on the random model, on a free port, for the --endpoint path.
+class ServedModel {
+ public:
+  explicit ServedModel(const fs::path& model) {
+    log_ = TagEvalEnvironment::dir / ("serve-" + std::to_string(::getpid()) + ".log");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string bin = autothink::testing::autothink_binary();
+      if (!freopen(log_.c_str(), "w", stdout)) _exit(126);
+      dup2(fileno(stdout), 2);
+      execl(bin.c_str(), bin.c_str(), "serve", "--model", model.c_str(), "--port", "0", "--max-batch", "8",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    const std::regex re("listening on (http://127\\.0\\.0\\.1:[0-9]+)");
+    for (int i = 0; i < 600 && url_.empty(); ++i) {
+      std::ifstream in(log_);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::smatch m;
+      if (std::regex_search(text, m, re)) url_ = m[1];
+      else if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~ServedModel() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+TEST(eval_cli, endpoint_evaluates_and_tags_over_http) {
+  ServedModel server(TagEvalEnvironment::model);
+  ASSERT_FALSE(server.url().empty()) << "server did not start";
+  const std::string test = (TagEvalEnvironment::dir / "data" / "test.jsonl").string();
+  // Without a tokenizer the reasoning tokens are unknown over HTTP; with one they are counted.
+  const fs::path plain = TagEvalEnvironment::dir / "eval-http";
+  auto run = run_command(cli("eval --endpoint " + server.url() + " --data " + test +
+                             " --per-difficulty 2 --max-tokens 12 --out " + plain.string()),
+                         true);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  json report = json::parse(std::ifstream(plain / "eval.json"));
+  EXPECT_EQ(report["groups"][2]["queries"], 4);
+  EXPECT_EQ(report["groups"][2]["on"]["think_on_rate"], 1.0);
+  EXPECT_TRUE(report["groups"][2]["on"]["mean_reasoning_tokens"].is_null());
+  EXPECT_NE(run.output.find("| n/a |"), std::string::npos) << run.output;
+
+  const fs::path counted = TagEvalEnvironment::dir / "eval-http-tok";
+  run = run_command(cli("eval --endpoint " + server.url() + " --tokenizer " + TagEvalEnvironment::model.string() +
+                        " --data " + test + " --per-difficulty 2 --max-tokens 12 --out " + counted.string()),
+                    true);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  report = json::parse(std::ifstream(counted / "eval.json"));
+  ASSERT_TRUE(report["groups"][2]["on"]["mean_reasoning_tokens"].is_number());
+  EXPECT_LE(report["groups"][2]["on"]["mean_reasoning_tokens"].get<double>(),
+            report["groups"][2]["on"]["mean_completion_tokens"].get<double>());
+
+  // Tagging over HTTP: N samples per prompt through `n`.
+  const fs::path tagged = TagEvalEnvironment::dir / "tagged-http.jsonl";
+  run = run_command(cli("data tag --endpoint " + server.url() + " --data " +
+                        (TagEvalEnvironment::dir / "data" / "train.jsonl").string() + " --out " + tagged.string() +
+                        " --set tag.samples_per_mode=2 --set tag.max_tokens=12 --set tag.forced_fraction=0"),
+                    true);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_lines(tagged).size(), 8u);
 }
 
 }  // namespace

@@ -143,6 +143,17 @@ TEST(eval, unknown_reasoning_counts_are_reported_as_such) {
   EXPECT_NE(eval_report_to_markdown(r).find("| n/a |"), std::string::npos);
 }
 
+TEST(eval, reasoning_count_never_exceeds_completion_tokens) {
+  Completion c;
+  c.prefill = format::prompt_prefill(format::PromptMode::on);
+  c.text = "a b c d\n</think>\n<answer>\n1\n</answer>";
+  c.completion_tokens = 3;  // re-encoding found more than the model generated
+  auto o = score_eval_completion(c, NumericVerifier(), "1", count_think_words);
+  EXPECT_TRUE(o.correct);
+  EXPECT_EQ(o.mode, "on");
+  EXPECT_EQ(*o.reasoning_tokens, 3);
+}
+
 TEST(eval, select_per_difficulty_keeps_input_order) {
   std::vector<SynthRecord> records;
   for (int i = 0; i < 5; ++i) {
