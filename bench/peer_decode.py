@@ -1,7 +1,8 @@
 """CPU peer for bench/decode.sh: the same Qwen2 model in plain PyTorch (Debian's python3-torch,
 no transformers), greedy decoding with a KV cache, batch 1 and 16. Loads an autothink/HF model
 folder (config.json + model.safetensors). Prints one JSON line.
-Usage: peer_decode.py MODEL_DIR PROMPT_LEN NEW_TOKENS BATCH[,BATCH...] THREADS"""
+Timing includes prefill (as bench/decode_bench); the fastest of REPEAT timed runs is reported.
+Usage: peer_decode.py MODEL_DIR PROMPT_LEN NEW_TOKENS BATCH[,BATCH...] THREADS [REPEAT]"""
 import json, math, struct, sys, time
 import torch
 
@@ -22,6 +23,16 @@ def load_safetensors(path):
 
 def rms(x, w, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+def attend(q, k, v, start):
+    """Causal attention of queries at positions start.. over keys 0..; torch 1.13 has no SDPA."""
+    if hasattr(torch.nn.functional, "scaled_dot_product_attention") and (q.shape[2] == 1 or start == 0):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=q.shape[2] > 1)
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    if q.shape[2] > 1:
+        qpos = torch.arange(start, start + q.shape[2]).unsqueeze(1)
+        s = s.masked_fill(torch.arange(k.shape[2]).unsqueeze(0) > qpos, float("-inf"))
+    return torch.softmax(s, -1) @ v
 
 def rot(x):
     h = x.shape[-1] // 2
@@ -58,7 +69,7 @@ class Peer:
             cache[i] = (k, v)
             rep = self.nh // self.nkv
             kk, vv = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
-            a = torch.nn.functional.scaled_dot_product_attention(q, kk, vv, is_causal=T > 1)
+            a = attend(q, kk, vv, start)
             x = x + a.transpose(1, 2).reshape(B, T, -1) @ w[p + "self_attn.o_proj.weight"].T
             h = rms(x, w[p + "post_attention_layernorm.weight"], self.eps)
             g = h @ w[p + "mlp.gate_proj.weight"].T; u = h @ w[p + "mlp.up_proj.weight"].T
@@ -75,13 +86,17 @@ class Peer:
 
 def main():
     d, plen, new, batches, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    repeat = int(sys.argv[6]) if len(sys.argv) > 6 else 3
     torch.set_num_threads(threads); torch.manual_seed(0)
     m = Peer(d); res = {}
     for bs in map(int, batches.split(",")):
         ids = torch.randint(0, m.c["vocab_size"], (bs, plen))
         m.generate(ids, 4)
-        t = time.time(); m.generate(ids, new); dt = time.time() - t
+        dt = float("inf")
+        for _ in range(repeat):
+            t = time.perf_counter(); m.generate(ids, new); dt = min(dt, time.perf_counter() - t)
         res[f"peer_decode_tok_s_bs{bs}"] = round(bs * new / dt, 1)
+    res["torch"] = torch.__version__
     print(json.dumps(res))
 
 if __name__ == "__main__":
