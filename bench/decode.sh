@@ -6,7 +6,8 @@
 #   {"bench":"decode","shape":...,"autothink_tok_s":{"bs1":..,"bs16":..},"pytorch_tok_s":{..},"ratio":{..}}
 # Usage: bench/decode.sh [BUILD_DIR]        (default: build/, configured with -DAUTOTHINK_BENCH=ON)
 #   env: AUTOTHINK_BENCH_THREADS (2)  PROMPT_LEN (64)  NEW_TOKENS (128)  BATCHES (1,16)  REPEAT (3)
-#        AUTOTHINK_PYTHON (/usr/bin/python3)  AUTOTHINK_BENCH_NO_BUILD=1 (use the built binary as is)
+#        AUTOTHINK_PYTHON (/usr/bin/python3)  AUTOTHINK_BENCH_NO_BUILD=1 (use the built binary as is;
+#        DECODE_BENCH overrides its path)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -18,11 +19,12 @@ if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
   cmake -S "$root" -B "$build" -DAUTOTHINK_BENCH=ON >/dev/null
   cmake --build "$build" --target decode_bench -j2 >/dev/null
 fi
+decode_bench="${DECODE_BENCH:-$build/bench/decode_bench}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The teacher's shape in configs/tiny.yaml (decode_bench's defaults), vocab = tokenizer.vocab_size.
 shape=(--vocab 400 --hidden 128 --intermediate 384 --layers 4 --heads 4 --kv-heads 2 --context 1024)
-ours=$(OMP_NUM_THREADS=$threads "$build/bench/decode_bench" --save "$work/model" "${shape[@]}" \
+ours=$(OMP_NUM_THREADS=$threads "$decode_bench" --save "$work/model" "${shape[@]}" \
   --prompt-len "$plen" --new-tokens "$new" --batch "$batches" --threads "$threads" --repeat "$repeat")
 peer=$(OMP_NUM_THREADS=$threads "$python" "$here/peer_decode.py" "$work/model" "$plen" "$new" "$batches" "$threads" "$repeat")
 "$python" - "$ours" "$peer" "$batches" <<PY

@@ -9,7 +9,7 @@
 #   {"bench":"train","shape":...,"autothink_tokens_per_s":...,"pytorch_tokens_per_s":...,"ratio":...}
 # Usage: bench/train.sh [BUILD_DIR] [STEPS]   (default build/ and 20 steps)
 #   env: AUTOTHINK_BENCH_THREADS (2)  AUTOTHINK_PYTHON (/usr/bin/python3)
-#        AUTOTHINK_BENCH_NO_BUILD=1 (use BUILD_DIR/autothink as is)
+#        AUTOTHINK_BENCH_NO_BUILD=1 (use BUILD_DIR/autothink as is; AUTOTHINK_BIN overrides its path)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -21,7 +21,7 @@ if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
   cmake -S "$root" -B "$build" >/dev/null
   cmake --build "$build" --target autothink -j2 >/dev/null
 fi
-bin="$build/autothink"
+bin="${AUTOTHINK_BIN:-$build/autothink}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # The teacher stage of configs/tiny.yaml (fewer synth queries: only throughput is measured).
