@@ -39,6 +39,19 @@ struct DemoStageKeys {
 };
 AUTOTHINK_CONFIG_SECTION("demo.stage", DemoStageKeys);
 
+// The demo section's own keys (each stage's are DemoStageKeys).
+struct DemoSection {
+  YAML::Node stages;
+  std::string final_model;  // stage output copied to OUT/model at the end
+  template <class V>
+  void fields(V& v) {
+    v("stages", stages, "the pipeline: a list of stages, each with command, args, output and its config sections");
+    v("final_model", final_model, "the model folder (relative to the demo folder) copied to OUT/model at the end");
+  }
+};
+
+AUTOTHINK_CONFIG_SECTION("demo", DemoSection);
+
 struct DemoArgs {
   std::string out;
   ConfigArgs config;
@@ -188,6 +201,13 @@ void run_demo(CLI::App& root, DemoArgs& a) {
     }
     timing.state = "ran";
     timings.push_back(timing);
+  }
+  // The final model lands in OUT/model (demo.final_model names the stage output to copy).
+  const std::string final_model = config.get<std::string>("demo.final_model", "");
+  if (!final_model.empty() && fs::exists(out / final_model / "config.json") && !fs::exists(out / "model" / "config.json")) {
+    fs::remove_all(out / "model.tmp");
+    fs::copy(out / final_model, out / "model.tmp", fs::copy_options::recursive);
+    fs::rename(out / "model.tmp", out / "model");
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
   std::printf("\nautothink demo summary (%s):\n", out.c_str());
