@@ -77,6 +77,8 @@ struct GroupMetrics {
   std::string name;  // "easy", "hard", ..., "all"
   int64_t queries = 0;
   SettingMetrics automatic, forced_on, forced_off;
+  // Share of queries where auto's parsed mode is the better one (off when forced off was
+  // correct, else on); an auto answer with no mode token ("unknown") counts as a wrong choice.
   double judge_accuracy = 0;
   // Mean completion tokens of a perfect chooser: the better mode's forced run per query.
   double oracle_mean_tokens = 0;
