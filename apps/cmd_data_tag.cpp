@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/jsonl.hpp"
 #include "core/progress.hpp"
+#include "data/eval.hpp"
 #include "data/tagging.hpp"
 
 namespace autothink::apps {
@@ -54,6 +55,7 @@ void run_data_tag(const DataTagArgs& args) {
     throw Error("tag.forced_fraction must be within [0, 1]", "tag.forced_fraction");
 
   auto queries = data::read_synth_records(args.data);
+  if (options.max_per_difficulty > 0) queries = data::select_per_difficulty(queries, options.max_per_difficulty);
   if (queries.empty()) throw Error("no queries in " + args.data, "--data", "give the train split of `data synth`");
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
@@ -107,7 +109,7 @@ void setup_data_tag(CLI::App& root) {
   add_config_options(cmd, args->config, /*required=*/false);  // reads `tag`; defaults without --config
   cmd->footer(
       "Config section `tag` (--set tag.KEY=VALUE): samples_per_mode, temperature, top_p, max_tokens, seed, "
-      "batch_size, delta, forced_fraction, judge_on, judge_off. A tag.forced_fraction share of queries (drawn "
+      "batch_size, delta, forced_fraction, judge_on, judge_off, max_per_difficulty. A tag.forced_fraction share of queries (drawn "
       "per query id) is written as forced-mode records instead: the fixed judge text of a randomly drawn mode, "
       "so the model keeps obeying forced prompts.");
   cmd->callback([args]() { run_data_tag(*args); });

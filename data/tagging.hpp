@@ -31,6 +31,7 @@ struct TagOptions {
   double forced_fraction = 0.1;
   std::string judge_on = "Multi-step; think first.";
   std::string judge_off = "Simple; answer directly.";
+  int64_t max_per_difficulty = 0;  // tag only the first N queries of each difficulty (0 = all)
 
   template <class V> void fields(V& v) {
     v("samples_per_mode", samples_per_mode, "samples per query in each forced mode (N)");
@@ -44,6 +45,7 @@ struct TagOptions {
       "share of queries written as forced-mode records (fixed judge text, mode drawn at random)");
     v("judge_on", judge_on, "judge text of records tagged think-on (kept short: auto mode pays for it)");
     v("judge_off", judge_off, "judge text of records tagged think-off");
+    v("max_per_difficulty", max_per_difficulty, "tag only the first N queries of each difficulty (0 = all)");
   }
 };
 
