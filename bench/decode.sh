@@ -5,7 +5,9 @@
 # length, same threads, batch 1 and 16. Prints one JSON line:
 #   {"bench":"decode","shape":...,"autothink_tok_s":{"bs1":..,"bs16":..},"pytorch_tok_s":{..},"ratio":{..}}
 # Usage: bench/decode.sh [BUILD_DIR]        (default: build/, configured with -DAUTOTHINK_BENCH=ON)
-#   env: AUTOTHINK_BENCH_THREADS (2)  PROMPT_LEN (64)  NEW_TOKENS (128)  BATCHES (1,16)  REPEAT (3)
+#   env: AUTOTHINK_BENCH_THREADS (2)  PROMPT_LEN (64)  NEW_TOKENS (128)  BATCHES (1,16)
+#        ROUNDS (3) x REPEAT (2): ours and the peer alternate ROUNDS times, REPEAT timed runs each;
+#        the fastest run of each side is reported
 #        AUTOTHINK_PYTHON (/usr/bin/python3)  AUTOTHINK_BENCH_NO_BUILD=1 (use the built binary as is;
 #        DECODE_BENCH overrides its path)
 set -euo pipefail
@@ -13,7 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${1:-$root/build}"
 threads="${AUTOTHINK_BENCH_THREADS:-2}"
-plen="${PROMPT_LEN:-64}" new="${NEW_TOKENS:-128}" batches="${BATCHES:-1,16}" repeat="${REPEAT:-3}"
+plen="${PROMPT_LEN:-64}" new="${NEW_TOKENS:-128}" batches="${BATCHES:-1,16}" repeat="${REPEAT:-2}" rounds="${ROUNDS:-3}"
 python="${AUTOTHINK_PYTHON:-/usr/bin/python3}"
 if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
   cmake -S "$root" -B "$build" -DAUTOTHINK_BENCH=ON >/dev/null
@@ -21,21 +23,29 @@ if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
 fi
 decode_bench="${DECODE_BENCH:-$build/bench/decode_bench}"
 work="$(mktemp -d)"
+load_start=$(cut -d" " -f1 /proc/loadavg)  # the machine may be shared: report its load
 trap 'rm -rf "$work"' EXIT
 # The teacher's shape in configs/tiny.yaml (decode_bench's defaults), vocab = tokenizer.vocab_size.
 shape=(--vocab 400 --hidden 128 --intermediate 384 --layers 4 --heads 4 --kv-heads 2 --context 1024)
-ours=$(OMP_NUM_THREADS=$threads "$decode_bench" --save "$work/model" "${shape[@]}" \
-  --prompt-len "$plen" --new-tokens "$new" --batch "$batches" --threads "$threads" --repeat "$repeat")
-peer=$(OMP_NUM_THREADS=$threads "$python" "$here/peer_decode.py" "$work/model" "$plen" "$new" "$batches" "$threads" "$repeat")
+"$decode_bench" --save "$work/model" "${shape[@]}" --batch 1 --new-tokens 1 --repeat 1 >/dev/null
+# Alternate ours and the peer ROUNDS times (the machine's load drifts); the best of each is kept.
+ours="" peer=""
+for _ in $(seq "$rounds"); do
+  ours+=$(OMP_NUM_THREADS=$threads "$decode_bench" --model "$work/model" \
+    --prompt-len "$plen" --new-tokens "$new" --batch "$batches" --threads "$threads" --repeat "$repeat")$'\n'
+  peer+=$(OMP_NUM_THREADS=$threads "$python" "$here/peer_decode.py" "$work/model" "$plen" "$new" "$batches" "$threads" "$repeat")$'\n'
+done
 "$python" - "$ours" "$peer" "$batches" <<PY
-import json, sys
-ours, peer = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+import json, os, sys
+ours = [json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
+peer = [json.loads(l) for l in sys.argv[2].splitlines() if l.strip()]
 bs = sys.argv[3].split(",")
-a = {f"bs{b}": ours[f"autothink_decode_tok_s_bs{b}"] for b in bs}
-p = {f"bs{b}": peer[f"peer_decode_tok_s_bs{b}"] for b in bs}
+a = {f"bs{b}": max(r[f"autothink_decode_tok_s_bs{b}"] for r in ours) for b in bs}
+p = {f"bs{b}": max(r[f"peer_decode_tok_s_bs{b}"] for r in peer) for b in bs}
 print(json.dumps({"bench": "decode", "device": "cpu",
                   "shape": {"hidden": 128, "intermediate": 384, "layers": 4, "heads": 4, "kv_heads": 2, "vocab": 400},
-                  "prompt_len": $plen, "new_tokens": $new, "threads": $threads, "repeat": $repeat,
+                  "prompt_len": $plen, "new_tokens": $new, "threads": $threads, "runs": $rounds * $repeat,
                   "autothink_tok_s": a, "pytorch_tok_s": p,
-                  "ratio": {k: round(a[k] / p[k], 3) for k in a}, "pytorch": peer["torch"]}))
+                  "ratio": {k: round(a[k] / p[k], 3) for k in a}, "pytorch": peer[0]["torch"],
+                  "loadavg_1m": {"start": $load_start, "end": os.getloadavg()[0]}}))
 PY

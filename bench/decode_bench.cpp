@@ -67,7 +67,9 @@ int run(const BenchArgs& args) {
   const int max_batch = *std::max_element(args.batches.begin(), args.batches.end());
   model::EngineOptions options;
   options.max_batch = max_batch;
-  options.max_len = std::min<int64_t>(args.prompt_len + args.new_tokens + 1, net->config().max_position_embeddings);
+  // Room for the prompt and the longer of the timed and the 4-token warm-up generations.
+  options.max_len = std::min<int64_t>(args.prompt_len + std::max(args.new_tokens, 4) + 1,
+                                      net->config().max_position_embeddings);
   // Prefill every prompt of a batch in one step, as the peer does.
   options.prefill_tokens = static_cast<int64_t>(max_batch) * args.prompt_len;
   model::Engine engine(net, options);

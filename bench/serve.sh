@@ -25,6 +25,7 @@ fi
 bin="${AUTOTHINK_BIN:-$build/autothink}"
 decode_bench="${DECODE_BENCH:-$build/bench/decode_bench}"
 work="$(mktemp -d)"
+load_start=$(cut -d" " -f1 /proc/loadavg)  # the machine may be shared: report its load
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
@@ -69,12 +70,13 @@ plen=$("$python" -c "import json,sys; print(round(json.loads(sys.argv[1])['promp
 engine=$(OMP_NUM_THREADS=$threads "$decode_bench" --model "$work/model" --batch "$clients" \
   --prompt-len "$plen" --new-tokens "$max_tokens" --threads "$threads" --repeat 2)
 "$python" - "$load" "$engine" <<PY
-import json, sys
+import json, os, sys
 load, engine = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 eng = engine["autothink_decode_tok_s_bs$clients"]
 out = {"bench": "serve", "device": "cpu", "threads": $threads, "max_tokens": $max_tokens}
 out.update(load)
 out["engine_tokens_per_s"] = eng
 out["server_overhead"] = round(eng / load["output_tokens_per_s"], 3) if load["output_tokens_per_s"] else None
+out["loadavg_1m"] = {"start": $load_start, "end": os.getloadavg()[0]}
 print(json.dumps(out))
 PY

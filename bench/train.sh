@@ -23,6 +23,7 @@ if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
 fi
 bin="${AUTOTHINK_BIN:-$build/autothink}"
 work="$(mktemp -d)"
+load_start=$(cut -d" " -f1 /proc/loadavg)  # the machine may be shared: report its load
 trap 'rm -rf "$work"' EXIT
 # The teacher stage of configs/tiny.yaml (fewer synth queries: only throughput is measured).
 H=128 I=384 LAYERS=4 HEADS=4 KV=2 TIED=1 B=32 L=256 VOCAB=400
@@ -55,11 +56,12 @@ shard=$(ls "$work"/run/shards/train*.shard | head -1)
 peer=$(OMP_NUM_THREADS=$threads "$python" "$here/peer_train.py" "$shard" $H $I $LAYERS $HEADS $KV $VOCAB $TIED $B $L \
   "$steps" "$threads")
 "$python" - "$ours" "$peer" <<PY
-import json, sys
+import json, os, sys
 ours, peer = float(sys.argv[1]), json.loads(sys.argv[2])
 print(json.dumps({"bench": "train", "device": "cpu", "shape": {"hidden": $H, "intermediate": $I, "layers": $LAYERS,
                   "heads": $HEADS, "kv_heads": $KV, "vocab": $VOCAB, "tied": True, "batch": $B, "max_len": $L},
                   "steps": $steps, "threads": $threads,
                   "autothink_tokens_per_s": round(ours, 1), "pytorch_tokens_per_s": round(peer["tokens_per_s"], 1),
-                  "ratio": round(ours / peer["tokens_per_s"], 3), "pytorch": peer["torch"]}))
+                  "ratio": round(ours / peer["tokens_per_s"], 3), "pytorch": peer["torch"],
+                  "loadavg_1m": {"start": $load_start, "end": os.getloadavg()[0]}}))
 PY
