@@ -8,7 +8,8 @@
 # TTFT = time to the first stream chunk after the role chunk. Prints one JSON line.
 # Usage: bench/serve.sh [BUILD_DIR]     (default build/, configured with -DAUTOTHINK_BENCH=ON)
 #   env: CLIENTS (16)  REQUESTS (128)  MAX_TOKENS (64)  AUTOTHINK_BENCH_THREADS (2: torch threads
-#        of server and engine; the server also gets 2 HTTP I/O threads)  AUTOTHINK_PYTHON
+#        of server and engine; the server also gets 2 HTTP I/O threads)  OMP_WAIT_POLICY (PASSIVE)
+#        AUTOTHINK_PYTHON (/usr/bin/python3)
 #        AUTOTHINK_BENCH_NO_BUILD=1 (use the built binaries as they are; AUTOTHINK_BIN and
 #        DECODE_BENCH override their paths)
 set -euo pipefail
@@ -18,6 +19,9 @@ build="${1:-$root/build}"
 clients="${CLIENTS:-16}" requests="${REQUESTS:-128}" max_tokens="${MAX_TOKENS:-64}"
 threads="${AUTOTHINK_BENCH_THREADS:-2}"
 python="${AUTOTHINK_PYTHON:-/usr/bin/python3}"
+# Both sides get the same threads. Passive OpenMP waiting: on a shared (loaded) machine, spinning
+# worker threads make 2-thread runs of a model this small 10-50x slower and the figures noise.
+export OMP_NUM_THREADS="$threads" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
   cmake -S "$root" -B "$build" -DAUTOTHINK_BENCH=ON >/dev/null
   cmake --build "$build" --target autothink decode_bench -j2 >/dev/null
@@ -48,7 +52,7 @@ shape=(--vocab "$vocab" --hidden 128 --intermediate 384 --layers 4 --heads 4 --k
 "$decode_bench" --save "$work/model" "${shape[@]}" --batch 1 --new-tokens 2 --repeat 1 >/dev/null
 cp "$work/tok/tokenizer.model" "$work/model/tokenizer.model"
 
-OMP_NUM_THREADS=$threads "$bin" serve --model "$work/model" --model-name bench --port 0 --max-batch "$clients" \
+"$bin" serve --model "$work/model" --model-name bench --port 0 --max-batch "$clients" \
   --max-queue $((requests + clients)) >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
 port=""
@@ -67,7 +71,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 # The engine alone, same batch, prompt length and new tokens.
 plen=$("$python" -c "import json,sys; print(round(json.loads(sys.argv[1])['prompt_tokens_mean']))" "$load")
-engine=$(OMP_NUM_THREADS=$threads "$decode_bench" --model "$work/model" --batch "$clients" \
+engine=$("$decode_bench" --model "$work/model" --batch "$clients" \
   --prompt-len "$plen" --new-tokens "$max_tokens" --threads "$threads" --repeat 2)
 "$python" - "$load" "$engine" <<PY
 import json, os, sys
@@ -77,6 +81,7 @@ out = {"bench": "serve", "device": "cpu", "threads": $threads, "max_tokens": $ma
 out.update(load)
 out["engine_tokens_per_s"] = eng
 out["server_overhead"] = round(eng / load["output_tokens_per_s"], 3) if load["output_tokens_per_s"] else None
+out["omp_wait_policy"] = "$OMP_WAIT_POLICY"
 out["loadavg_1m"] = {"start": $load_start, "end": os.getloadavg()[0]}
 print(json.dumps(out))
 PY

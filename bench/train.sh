@@ -8,7 +8,7 @@
 # Prints one JSON line:
 #   {"bench":"train","shape":...,"autothink_tokens_per_s":...,"pytorch_tokens_per_s":...,"ratio":...}
 # Usage: bench/train.sh [BUILD_DIR] [STEPS]   (default build/ and 20 steps)
-#   env: AUTOTHINK_BENCH_THREADS (2)  AUTOTHINK_PYTHON (/usr/bin/python3)
+#   env: AUTOTHINK_BENCH_THREADS (2)  OMP_WAIT_POLICY (PASSIVE)  AUTOTHINK_PYTHON (/usr/bin/python3)
 #        AUTOTHINK_BENCH_NO_BUILD=1 (use BUILD_DIR/autothink as is; AUTOTHINK_BIN overrides its path)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +17,9 @@ build="${1:-$root/build}"
 steps="${2:-20}"
 threads="${AUTOTHINK_BENCH_THREADS:-2}"
 python="${AUTOTHINK_PYTHON:-/usr/bin/python3}"
+# Both sides get the same threads. Passive OpenMP waiting: on a shared (loaded) machine, spinning
+# worker threads make 2-thread runs of a model this small 10-50x slower and the figures noise.
+export OMP_NUM_THREADS="$threads" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 if [ -z "${AUTOTHINK_BENCH_NO_BUILD:-}" ]; then
   cmake -S "$root" -B "$build" >/dev/null
   cmake --build "$build" --target autothink -j2 >/dev/null
@@ -42,7 +45,7 @@ YAML
 "$bin" data synth --config "$work/bench.yaml" --out "$work/data" >"$work/synth.log" 2>&1 || { cat "$work/synth.log" >&2; exit 1; }
 "$bin" tokenizer train --config "$work/bench.yaml" --input "$work/data/dual_mode.jsonl" --out "$work/tok" \
   >"$work/tok.log" 2>&1 || { cat "$work/tok.log" >&2; exit 1; }
-OMP_NUM_THREADS=$threads "$bin" train --config "$work/bench.yaml" --out "$work/run" --no-progress \
+"$bin" train --config "$work/bench.yaml" --out "$work/run" --no-progress \
   >"$work/train.log" 2>&1 || { cat "$work/train.log" >&2; exit 1; }
 ours=$("$python" - "$work/run/metrics.jsonl" <<'PY'
 import json, sys
@@ -53,7 +56,7 @@ PY
 )
 VOCAB=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])" "$work/run/model/config.json")
 shard=$(ls "$work"/run/shards/train*.shard | head -1)
-peer=$(OMP_NUM_THREADS=$threads "$python" "$here/peer_train.py" "$shard" $H $I $LAYERS $HEADS $KV $VOCAB $TIED $B $L \
+peer=$("$python" "$here/peer_train.py" "$shard" $H $I $LAYERS $HEADS $KV $VOCAB $TIED $B $L \
   "$steps" "$threads")
 "$python" - "$ours" "$peer" <<PY
 import json, os, sys
@@ -63,5 +66,5 @@ print(json.dumps({"bench": "train", "device": "cpu", "shape": {"hidden": $H, "in
                   "steps": $steps, "threads": $threads,
                   "autothink_tokens_per_s": round(ours, 1), "pytorch_tokens_per_s": round(peer["tokens_per_s"], 1),
                   "ratio": round(ours / peer["tokens_per_s"], 3), "pytorch": peer["torch"],
-                  "loadavg_1m": {"start": $load_start, "end": os.getloadavg()[0]}}))
+                  "omp_wait_policy": "$OMP_WAIT_POLICY", "loadavg_1m": {"start": $load_start, "end": os.getloadavg()[0]}}))
 PY
