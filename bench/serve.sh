@@ -7,7 +7,7 @@
 # new tokens). server_overhead = engine tokens/s / served output tokens/s (1.0 = no overhead).
 # TTFT = time to the first stream chunk after the role chunk. Prints one JSON line.
 # Usage: bench/serve.sh [BUILD_DIR]     (default build/, configured with -DAUTOTHINK_BENCH=ON)
-#   env: CLIENTS (16)  REQUESTS (128)  MAX_TOKENS (64)  AUTOTHINK_BENCH_THREADS (2: torch threads
+#   env: CLIENTS (16)  REQUESTS (256)  MAX_TOKENS (64)  AUTOTHINK_BENCH_THREADS (2: torch threads
 #        of server and engine; the server also gets 2 HTTP I/O threads)  OMP_WAIT_POLICY (PASSIVE)
 #        AUTOTHINK_PYTHON (/usr/bin/python3)
 #        AUTOTHINK_BENCH_NO_BUILD=1 (use the built binaries as they are; AUTOTHINK_BIN and
@@ -16,7 +16,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="${1:-$root/build}"
-clients="${CLIENTS:-16}" requests="${REQUESTS:-128}" max_tokens="${MAX_TOKENS:-64}"
+clients="${CLIENTS:-16}" requests="${REQUESTS:-256}" max_tokens="${MAX_TOKENS:-64}"
 threads="${AUTOTHINK_BENCH_THREADS:-2}"
 python="${AUTOTHINK_PYTHON:-/usr/bin/python3}"
 # Both sides get the same threads. Passive OpenMP waiting: on a shared (loaded) machine, spinning

@@ -3,8 +3,8 @@
 # stage pretrain on dual-mode data): `autothink train` on data from `autothink data synth` and a
 # tokenizer from `autothink tokenizer train`, beside the same model and step in plain PyTorch
 # (bench/peer_train.py, Debian's python3-torch) on the very documents of autothink's token shard,
-# batched the same way. Tokens/s = real (non-pad) tokens per second, steady state (autothink: mean
-# of metrics.jsonl `tokens_per_s` after 3 warm-up steps; peer: 3 warm-up steps, then timed).
+# batched the same way. Tokens/s = real (non-pad) tokens per second, steady state (autothink: from
+# metrics.jsonl `tokens` and `tokens_per_s` after 3 warm-up steps; peer: 3 warm-up steps, then timed).
 # Prints one JSON line:
 #   {"bench":"train","shape":...,"autothink_tokens_per_s":...,"pytorch_tokens_per_s":...,"ratio":...}
 # Usage: bench/train.sh [BUILD_DIR] [STEPS]   (default build/ and 20 steps)
@@ -50,8 +50,11 @@ YAML
 ours=$("$python" - "$work/run/metrics.jsonl" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-steady = [l["tokens_per_s"] for l in lines[3:] if "tokens_per_s" in l and "dev_loss" not in l]
-print(sum(steady) / len(steady))
+prev = {l["step"]: l["tokens"] for l in lines}
+# Steady state: total tokens over total time of the steps after the warm-up ones.
+steps = [(l["tokens"] - prev[l["step"] - 1], l["tokens_per_s"]) for l in lines[3:]
+         if "tokens_per_s" in l and "dev_loss" not in l and l["step"] - 1 in prev]
+print(sum(t for t, _ in steps) / sum(t / r for t, r in steps))
 PY
 )
 VOCAB=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])" "$work/run/model/config.json")
