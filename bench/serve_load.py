@@ -2,7 +2,8 @@
 keep-alive connection, send streaming chat completions (max_tokens fixed, greedy, usage included)
 back to back until REQUESTS have been sent in all. Prints one JSON line: requests/s, output
 tokens/s, latency p50/p95, time to first token p50/p95 (first chunk after the role chunk, i.e. the
-first one carrying generated output), prompt and completion tokens per request, errors.
+first one carrying generated output), prompt and completion tokens per request, errors, and the
+client's own CPU seconds (on a small machine the client competes with the server for cores).
 Usage: serve_load.py HOST PORT CLIENTS REQUESTS MAX_TOKENS [WARMUP]"""
 import http.client, json, sys, threading, time
 
@@ -88,13 +89,15 @@ def run(total):
 
 
 run(WARMUP)  # first requests pay one-time costs (allocations, thread pools)
+cpu0 = time.process_time()
 wall, results, errors = run(REQUESTS)
+client_cpu = time.process_time() - cpu0  # this client's own CPU: on a small machine it competes with the server
 lat = [r[0] for r in results]; ttft = [r[1] for r in results]
 out_tokens = sum(r[3] for r in results)
 ms = lambda v: None if v is None else round(1000 * v, 1)  # noqa: E731
 print(json.dumps({
     "clients": CLIENTS, "requests": len(results), "errors": len(errors), "first_error": errors[0] if errors else None,
-    "wall_s": round(wall, 3), "requests_per_s": round(len(results) / wall, 3),
+    "wall_s": round(wall, 3), "client_cpu_s": round(client_cpu, 3), "requests_per_s": round(len(results) / wall, 3),
     "output_tokens_per_s": round(out_tokens / wall, 1),
     "latency_ms_p50": ms(percentile(lat, 50)), "latency_ms_p95": ms(percentile(lat, 95)),
     "ttft_ms_p50": ms(percentile(ttft, 50)), "ttft_ms_p95": ms(percentile(ttft, 95)),
