@@ -4,6 +4,7 @@
 // itself is tests/data/tagging_test.cpp); eval writes its files and the chart.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,6 +178,7 @@ class ServedModel {
     log_ = TagEvalEnvironment::dir / ("serve-" + std::to_string(::getpid()) + ".log");
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a test process that dies
       const std::string bin = autothink::testing::autothink_binary();
       if (!freopen(log_.c_str(), "w", stdout)) _exit(126);
       dup2(fileno(stdout), 2);

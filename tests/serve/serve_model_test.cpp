@@ -6,6 +6,7 @@
 // and SIGTERM exits 0.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ class ServerProcess {
     log_ = dir_ / "server.log";
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive a test process that dies
       const std::string bin = autothink::testing::autothink_binary();
       freopen(log_.c_str(), "w", stdout);
       dup2(fileno(stdout), 2);
@@ -89,8 +91,9 @@ class ServerProcess {
 };
 
 ServerProcess& server() {
-  static ServerProcess* s = new ServerProcess();
-  return *s;
+  // A function-local static: its destructor stops the server when the test process exits.
+  static ServerProcess s;
+  return s;
 }
 
 const std::string kUserTurn = "<|im_start|>user\nWhat is 2 plus 3?<|im_end|>\n<|im_start|>assistant\n";
