@@ -22,4 +22,13 @@ core::Config load_config(const ConfigArgs& args) {
   return core::Config::load(args.config_path, args.sets);
 }
 
+CLI::App* data_parent_command(CLI::App& root) {
+  for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->get_name() == "data") return sub;
+  CLI::App* data = root.add_subcommand("data", "Task data: `synth` writes the verifiable task suite and dual-mode "
+                                               "records; `tag` decides per query whether thinking pays");
+  data->require_subcommand(1);
+  return data;
+}
+
 }  // namespace autothink::apps

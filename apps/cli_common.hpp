@@ -17,6 +17,9 @@ struct ConfigArgs {
 // Adds --config (required when `required`) and repeatable --set to `cmd`. `args` must outlive
 // parsing (keep it in a shared_ptr captured by the callback, as the commands do).
 void add_config_options(CLI::App* cmd, ConfigArgs& args, bool required = true);
+// The `data` parent subcommand (synth, tag): created by whichever data subcommand registers first.
+CLI::App* data_parent_command(CLI::App& root);
+
 // The config file with the overrides applied; without --config, just the overrides.
 core::Config load_config(const ConfigArgs& args);
 

@@ -20,16 +20,6 @@ struct DataSynthArgs {
   ConfigArgs config;
 };
 
-// The `data` parent: created by whichever data subcommand registers first.
-CLI::App* synth_data_parent(CLI::App& root) {
-  for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "data") return sub;
-  CLI::App* data = root.add_subcommand("data", "Task data: `synth` writes the verifiable task suite and dual-mode "
-                                               "records; `tag` decides per query whether thinking pays");
-  data->require_subcommand(1);
-  return data;
-}
-
 std::string synth_family_help() {
   std::string help = "Task families (data.synth.families):";
   for (const auto& f : data::builtin_families())
@@ -39,7 +29,7 @@ std::string synth_family_help() {
 
 void setup_data_synth(CLI::App& root) {
   auto args = std::make_shared<DataSynthArgs>();
-  CLI::App* data = synth_data_parent(root);
+  CLI::App* data = data_parent_command(root);
   auto* cmd = data->add_subcommand("synth", "Write the task suite: DIR/train.jsonl, dev.jsonl, test.jsonl (synth records, "
                                             "disjoint splits) and DIR/dual_mode.jsonl (every train query as a forced-on "
                                             "and a forced-off chat record)");

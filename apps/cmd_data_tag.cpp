@@ -30,16 +30,6 @@ struct DataTagArgs {
   ConfigArgs config;
 };
 
-// The `data` parent: created by whichever data subcommand registers first.
-CLI::App* tag_data_parent(CLI::App& root) {
-  for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; }))
-    if (sub->get_name() == "data") return sub;
-  CLI::App* data = root.add_subcommand("data", "Task data: `synth` writes the verifiable task suite and dual-mode "
-                                               "records; `tag` decides per query whether thinking pays");
-  data->require_subcommand(1);
-  return data;
-}
-
 // "tagged.jsonl" → "tagged.summary.json".
 std::string default_summary_path(const std::string& out) {
   std::filesystem::path p(out);
@@ -93,7 +83,7 @@ void run_data_tag(const DataTagArgs& args) {
 
 void setup_data_tag(CLI::App& root) {
   auto args = std::make_shared<DataTagArgs>();
-  CLI::App* data = tag_data_parent(root);
+  CLI::App* data = data_parent_command(root);
   auto* cmd = data->add_subcommand(
       "tag",
       "Cold-start AutoThink tagging: sample N forced-on and N forced-off answers per query, verify them, and "
