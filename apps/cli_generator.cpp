@@ -10,6 +10,7 @@
 #include "model/checkpoint.hpp"
 #include "model/engine.hpp"
 #include "model/engine_generator.hpp"
+#include "serve/model_server.hpp"
 #include "serve/openai_client.hpp"
 
 namespace autothink::apps {
@@ -54,23 +55,68 @@ class EngineSource : public GeneratorSource {
 
 class EndpointSource : public GeneratorSource {
  public:
-  explicit EndpointSource(const GeneratorArgs& args) : url_(args.endpoint) {
+  explicit EndpointSource(const GeneratorArgs& args) : EndpointSource(args, args.endpoint) {}
+  data::Generator& generator() override { return *client_; }
+  const data::Tokenizer* tokenizer() const override { return tokenizer_ ? &*tokenizer_ : nullptr; }
+  std::string describe() const override { return "endpoint " + url_ + " (/v1/" + api_ + ")"; }
+
+ protected:
+  EndpointSource(const GeneratorArgs& args, const std::string& url)
+      : url_(url), api_(args.api.empty() ? (args.serve ? "chat/completions" : "completions") : args.api) {
+    if (api_ == "chat") api_ = "chat/completions";
+    if (api_ != "completions" && api_ != "chat/completions")
+      throw Error("unknown API \"" + args.api + "\"", "--api", "use completions or chat");
     serve::OpenAIClientOptions options;
-    options.base_url = args.endpoint;
+    options.base_url = url;
     options.api_key = args.api_key;
     options.model = args.model_name;
+    options.api = api_ == "completions" ? "completions" : "chat";
     options.concurrency = std::max(1, args.concurrency);
     client_ = std::make_unique<serve::OpenAIClient>(options);
     if (!args.tokenizer.empty()) tokenizer_.emplace(data::resolve_tokenizer_path(args.tokenizer));
   }
-  data::Generator& generator() override { return *client_; }
-  const data::Tokenizer* tokenizer() const override { return tokenizer_ ? &*tokenizer_ : nullptr; }
-  std::string describe() const override { return "endpoint " + url_; }
 
  private:
-  std::string url_;
+  std::string url_, api_;
   std::unique_ptr<serve::OpenAIClient> client_;
   std::optional<data::Tokenizer> tokenizer_;
+};
+
+// --model DIR --serve: the folder served on a loopback port (the same stack as `autothink serve`),
+// sampled through HTTP. The server outlives the client: members are destroyed in reverse order.
+std::unique_ptr<serve::ModelServer> start_loopback_server(const GeneratorArgs& args, int64_t max_batch) {
+  serve::ModelServerOptions options;
+  options.model_dir = args.model_dir;
+  options.device = args.device;
+  options.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
+  options.max_queue = 1u << 16;  // the client sends what it has; nothing should be refused
+  options.http.host = "127.0.0.1";
+  options.http.port = 0;
+  auto server = std::make_unique<serve::ModelServer>(options);
+  log::info("serving ", args.model_dir, " at ", server->url(), " for this run");
+  return server;
+}
+
+class ServedSource : public GeneratorSource {
+ public:
+  ServedSource(const GeneratorArgs& args, int64_t max_batch)
+      : dir_(args.model_dir), server_(start_loopback_server(args, max_batch)), endpoint_(with_tokenizer(args), server_->url()) {}
+  data::Generator& generator() override { return endpoint_.generator(); }
+  const data::Tokenizer* tokenizer() const override { return endpoint_.tokenizer(); }
+  std::string describe() const override { return "model " + dir_ + " served at " + endpoint_.describe(); }
+
+ private:
+  struct Endpoint : EndpointSource {
+    Endpoint(const GeneratorArgs& args, const std::string& url) : EndpointSource(args, url) {}
+  };
+  static GeneratorArgs with_tokenizer(GeneratorArgs args) {
+    if (args.tokenizer.empty()) args.tokenizer = args.model_dir;  // exact reasoning-token counts
+    args.concurrency = std::max(args.concurrency, 16);
+    return args;
+  }
+  std::string dir_;
+  std::unique_ptr<serve::ModelServer> server_;
+  Endpoint endpoint_;
 };
 
 }  // namespace
@@ -91,15 +137,25 @@ void add_generator_options(CLI::App* cmd, GeneratorArgs& args) {
   cmd->add_option("--device", args.device, "--model: cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--max-batch", args.max_batch, "--model: sequences decoded together (default: the whole batch)");
   cmd->add_option("--concurrency", args.concurrency, "--endpoint: requests in flight")->capture_default_str();
+  cmd->add_option("--api", args.api,
+                  "--endpoint: completions (the rendered KAT prompt; any OpenAI-compatible server) or chat "
+                  "(/v1/chat/completions with think_mode, scoring the judge / think_mode / reasoning_content / "
+                  "content fields autothink serve returns) [default completions; chat with --serve]");
+  cmd->add_flag("--serve", args.serve,
+                "--model: serve the folder on 127.0.0.1 (a free port, the stack of `autothink serve`) and sample "
+                "through HTTP, as apps do");
 }
 
 std::unique_ptr<GeneratorSource> open_generator(const GeneratorArgs& args, int64_t max_batch,
                                                 const std::vector<std::string>& questions, int64_t max_tokens) {
   if (args.model_dir.empty() == args.endpoint.empty())
     throw Error("give exactly one of --model DIR and --endpoint URL", "completion source");
+  if (args.serve && args.model_dir.empty()) throw Error("--serve needs --model DIR", "--serve");
+  if (!args.api.empty() && args.endpoint.empty() && !args.serve) throw Error("--api needs --endpoint or --serve", "--api");
   if (!args.endpoint.empty()) return std::make_unique<EndpointSource>(args);
   if (!std::filesystem::is_directory(args.model_dir))
     throw Error("model folder not found: " + args.model_dir, "--model", "train one with `autothink train`");
+  if (args.serve) return std::make_unique<ServedSource>(args, args.max_batch > 0 ? args.max_batch : max_batch);
   return std::make_unique<EngineSource>(args, args.max_batch > 0 ? args.max_batch : max_batch, questions,
                                         max_tokens);
 }

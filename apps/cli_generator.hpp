@@ -1,6 +1,7 @@
 // The completion source of commands that sample through data::Generator (`data tag`, `eval`):
 // `--model DIR` (the in-process engine over the folder's model and tokenizer) or `--endpoint URL`
-// (an OpenAI-compatible server through serve::OpenAIClient), plus the flags each one needs.
+// (an OpenAI-compatible server through serve::OpenAIClient), or `--model DIR --serve` (the folder
+// served in-process on a loopback port and reached over HTTP like any app), plus their flags.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -22,10 +23,12 @@ struct GeneratorArgs {
   std::string device = "cpu";
   int64_t max_batch = 0;   // engine slots; 0 = what the command asks for
   int concurrency = 8;     // endpoint: requests in flight
+  std::string api;         // endpoint: "completions" | "chat" ("" = completions, or chat with --serve)
+  bool serve = false;      // --model: serve it on 127.0.0.1 and go through the HTTP API
 };
 
 // Adds --model, --endpoint (exactly one is required at run time), --api-key, --model-name,
-// --tokenizer, --device, --max-batch, --concurrency.
+// --tokenizer, --device, --max-batch, --concurrency, --api, --serve.
 void add_generator_options(CLI::App* cmd, GeneratorArgs& args);
 
 // An open completion source: the generator and, when one is known, the tokenizer of the model.

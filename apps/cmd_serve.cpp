@@ -7,10 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <memory>
 #include <string>
-#include <torch/torch.h>
 
 #include "apps/cli_common.hpp"
 #include "apps/command.hpp"
@@ -18,14 +15,7 @@
 #include "core/config_schema.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "data/tokenizer.hpp"
-#include "model/checkpoint.hpp"
-#include "model/engine.hpp"
-#include "model/engine_generator.hpp"
-#include "serve/api_service.hpp"
-#include "serve/engine_backend.hpp"
-#include "serve/http_server.hpp"
-#include "serve/scheduler.hpp"
+#include "serve/model_server.hpp"
 
 namespace autothink::apps {
 
@@ -92,17 +82,6 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   if (s.max_batch < 1) throw Error("max_batch must be >= 1", "serve.max_batch");
   if (s.max_queue < 0) throw Error("max_queue must be >= 0", "serve.max_queue");
 
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(args.model_dir))
-    throw Error("model folder not found: " + args.model_dir, "--model", "give a folder with config.json, model.safetensors and tokenizer.model");
-  if (s.model_name.empty()) s.model_name = fs::weakly_canonical(fs::absolute(args.model_dir)).filename().string();
-
-  torch::Device device(s.device);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw Error("CUDA is not available", "serve.device=" + s.device, "use serve.device=cpu");
-  std::optional<torch::ScalarType> dtype;
-  if (!s.dtype.empty()) dtype = model::dtype_from_string(s.dtype);
-
   // Signals go to the main thread only (sigwait below): block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
@@ -110,44 +89,33 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  log::info("loading ", args.model_dir, " on ", s.device);
-  auto tokenizer = std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(args.model_dir));
-  auto net = model::load_model(args.model_dir, device, dtype);
-  net->eval();
-  auto engine = std::make_unique<model::Engine>(net, model::make_engine_options(*tokenizer, s.max_batch, s.context));
-  const int64_t context = engine->options().max_len;
-
-  serve::Metrics metrics;
-  serve::Scheduler scheduler(std::make_unique<serve::ModelEngineBackend<>>(std::move(engine)),
-                             serve::SchedulerOptions{static_cast<size_t>(s.max_queue)}, &metrics);
-  serve::ServiceOptions so;
-  so.model_name = s.model_name;
-  so.default_max_tokens = s.default_max_tokens;
-  so.max_n = s.max_n;
-  serve::ApiService service(so, tokenizer, scheduler, metrics);
-  serve::HttpServerOptions ho;
-  ho.host = s.host;
-  ho.port = static_cast<uint16_t>(s.port);
-  ho.threads = s.threads;
-  ho.body_limit = static_cast<size_t>(s.body_limit);
-  ho.read_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.read_timeout_s * 1000));
-  ho.write_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.write_timeout_s * 1000));
-  ho.api_key = s.api_key;
-  serve::HttpServer server(ho, service.handler());
-  server.start();
-  log::info("serving '", s.model_name, "' (context ", context, ", max batch ", s.max_batch, ") at http://", s.host, ":",
-            server.port(), "/v1", s.api_key.empty() ? "" : " (API key required)");
-  std::printf("autothink serve: listening on http://%s:%u/v1 (model '%s')\n", s.host.c_str(), server.port(),
-              s.model_name.c_str());
+  serve::ModelServerOptions mo;
+  mo.model_dir = args.model_dir;
+  mo.model_name = s.model_name;
+  mo.device = s.device;
+  mo.dtype = s.dtype;
+  mo.max_batch = s.max_batch;
+  mo.max_queue = static_cast<size_t>(s.max_queue);
+  mo.context = s.context;
+  mo.default_max_tokens = s.default_max_tokens;
+  mo.max_n = s.max_n;
+  mo.http.host = s.host;
+  mo.http.port = static_cast<uint16_t>(s.port);
+  mo.http.threads = s.threads;
+  mo.http.body_limit = static_cast<size_t>(s.body_limit);
+  mo.http.read_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.read_timeout_s * 1000));
+  mo.http.write_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.write_timeout_s * 1000));
+  mo.http.api_key = s.api_key;
+  serve::ModelServer server(mo);
+  log::info("serving '", server.model_name(), "' (context ", server.context(), ", max batch ", s.max_batch, ") at ",
+            server.url(), "/v1", s.api_key.empty() ? "" : " (API key required)");
+  std::printf("autothink serve: listening on %s/v1 (model '%s')\n", server.url().c_str(), server.model_name().c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
   log::info("got ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ": stopping (", s.shutdown_grace_s, " s for running requests)");
-  const auto grace = std::chrono::milliseconds(static_cast<int64_t>(s.shutdown_grace_s * 1000));
-  server.stop_accepting();
-  scheduler.shutdown(grace);
-  server.stop(std::chrono::milliseconds(2000));
+  server.shutdown(std::chrono::milliseconds(static_cast<int64_t>(s.shutdown_grace_s * 1000)));
   log::info("stopped");
 }
 

@@ -64,11 +64,26 @@ void Batcher::ensure_permutation(int64_t epoch) const {
   if (perm_epoch_ == epoch) return;
   if (options_.shuffle) {
     perm_ = epoch_permutation(shard_.doc_count(), options_.seed, epoch);
+    if (options_.group_by_length) group_permutation_by_length(epoch);
   } else {
     perm_.resize(shard_.doc_count());
     for (std::size_t i = 0; i < perm_.size(); ++i) perm_[i] = i;
   }
   perm_epoch_ = epoch;
+}
+
+void Batcher::group_permutation_by_length(int64_t epoch) const {
+  const std::size_t step = static_cast<std::size_t>(global_batch_), window = step * 32;
+  const std::size_t steps = perm_.size() / step;  // the partial step at the end stays where it is
+  auto by_length = [&](std::size_t a, std::size_t b) { return shard_.doc(a).size < shard_.doc(b).size; };
+  for (std::size_t begin = 0; begin < steps * step; begin += window)
+    std::stable_sort(perm_.begin() + begin, perm_.begin() + std::min(begin + window, steps * step), by_length);
+  const std::vector<std::size_t> order = epoch_permutation(steps, options_.seed ^ 0x6C656E67746873ull, epoch);
+  std::vector<std::size_t> grouped(perm_.size());
+  for (std::size_t s = 0; s < steps; ++s)
+    std::copy_n(perm_.begin() + order[s] * step, step, grouped.begin() + s * step);
+  std::copy(perm_.begin() + steps * step, perm_.end(), grouped.begin() + steps * step);
+  perm_ = std::move(grouped);
 }
 
 void Batcher::set_position(DataPosition position) {

@@ -3,13 +3,17 @@
 // Why pad per document rather than concatenate: a row never mixes documents, so causal attention
 // never crosses a document boundary without needing a block-diagonal mask, and a document's loss
 // does not depend on which documents share its batch — the 1-rank and N-rank runs see exactly the
-// same per-document computation. Chat records are short and of similar length, so little is wasted.
+// same per-document computation. When lengths differ a lot (think-on records are 3-4x think-off
+// ones), group_by_length keeps the padding down (as Hugging Face's group_by_length does).
 //
 // Order: every epoch is a permutation of the shard's documents drawn from (seed, epoch). One
 // optimizer step consumes `global_batch = world × rows × accumulation` consecutive documents of
 // that permutation; slot j of the step goes to micro-batch j / (world × rows), rank
 // (j / rows) % world — so ranks read disjoint documents and the step's documents are the same for
-// any world size. A partial global batch at an epoch's end is dropped. The position (epoch, index)
+// any world size. With group_by_length, each window of 32 global batches of the permutation is
+// sorted by length and the epoch's global batches are then shuffled again, so one step holds
+// documents of similar length while steps stay in random order (still the same for any world
+// size). A partial global batch at an epoch's end is dropped. The position (epoch, index)
 // is what a checkpoint stores.
 #pragma once
 #include <cstddef>
@@ -43,6 +47,7 @@ struct BatcherOptions {
   int32_t pad_id = 0;        // <|endoftext|>
   int64_t max_len = 0;       // cut rows to this many tokens (0 = no limit)
   bool shuffle = true;
+  bool group_by_length = false;  // steps of similar-length documents (see above); needs shuffle
 };
 
 // Builds one batch from documents (pads with pad_id, mask 0).
@@ -63,6 +68,7 @@ class Batcher {
 
  private:
   void ensure_permutation(int64_t epoch) const;
+  void group_permutation_by_length(int64_t epoch) const;
 
   const TokenShard& shard_;
   BatcherOptions options_;

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-if [ ! -f build/CMakeCache.txt ]; then
+# Configure when there is no build tree yet, or when an earlier configure failed half way
+# (a CMakeCache.txt without build files, e.g. run before scripts/deps.sh installed everything).
+if [ ! -f build/CMakeCache.txt ] || { [ ! -f build/build.ninja ] && [ ! -f build/Makefile ]; }; then
   cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "$@"
 elif [ $# -gt 0 ]; then
   cmake -S . -B build "$@"

@@ -40,7 +40,47 @@ OpenAIClient::OpenAIClient(OpenAIClientOptions options) : options_(std::move(opt
   port_ = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
   if (host_.empty()) throw Error("base_url has no host", "base_url " + options_.base_url);
   if (options_.concurrency < 1) options_.concurrency = 1;
+  if (options_.api != "completions" && options_.api != "chat")
+    throw Error("unknown api \"" + options_.api + "\"", "OpenAIClient", "use completions or chat");
 }
+
+namespace {
+
+const char* client_mode_name(format::PromptMode mode) {
+  return mode == format::PromptMode::on ? "on" : mode == format::PromptMode::off ? "off" : "auto";
+}
+
+// The chat request of one input: the conversation's messages and its think_mode.
+nlohmann::json client_chat_body(const data::GenerationInput& input) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : input.conversation.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+  return {{"messages", messages}, {"think_mode", client_mode_name(input.mode)}};
+}
+
+// The KAT text of a chat choice (after the prompt's "<|im_start|>assistant\n"), rebuilt with the
+// one template from the fields the server parsed; a choice without a mode keeps just its answer.
+std::string client_chat_text(const nlohmann::json& message) {
+  auto field = [&](const char* key) {
+    return message.contains(key) && message[key].is_string() ? message[key].get<std::string>() : std::string();
+  };
+  const std::string mode = field("think_mode");
+  format::Conversation turn;
+  turn.messages.push_back({"assistant", field("content"), field("judge"),
+                           mode == "on" ? format::Mode::on : mode == "off" ? format::Mode::off : format::Mode::none,
+                           field("reasoning_content")});
+  std::string text;
+  bool opened = false;  // skip "<|im_start|>assistant\n": the parser reads the turn's body
+  for (const auto& segment : format::render(turn)) {
+    if (!segment.assistant) continue;
+    if (!opened && !segment.is_special && segment.text == "\n") continue;
+    opened = true;
+    text += segment.is_special ? std::string(format::literal(segment.special)) : segment.text;
+    if (segment.is_special && segment.special == format::Special::im_end) break;  // as a completion ends
+  }
+  return text;
+}
+
+}  // namespace
 
 std::string OpenAIClient::request(const std::string& method, const std::string& path, const std::string& body) const {
   const std::string url = "http://" + host_ + ":" + port_ + base_path_ + path;
@@ -99,20 +139,23 @@ std::vector<std::vector<data::Completion>> OpenAIClient::generate(const std::vec
       }
       try {
         const auto& input = inputs[i];
-        nlohmann::json body = {{"prompt", format::to_text(format::render_prompt(input.conversation, input.mode))},
-                               {"max_tokens", params.max_tokens},
-                               {"temperature", params.temperature},
-                               {"top_p", params.top_p},
-                               {"seed", derive_seed(params.seed, i * 1000003ull) },
-                               {"n", params.n},
-                               {"skip_special_tokens", false},
-                               {"stream", false}};
+        const bool chat = options_.api == "chat";
+        nlohmann::json body = chat ? client_chat_body(input)
+                                   : nlohmann::json{{"prompt", format::to_text(format::render_prompt(input.conversation, input.mode))},
+                                                    {"skip_special_tokens", false}};
+        body.update({{"max_tokens", params.max_tokens},
+                     {"temperature", params.temperature},
+                     {"top_p", params.top_p},
+                     {"seed", derive_seed(params.seed, i * 1000003ull)},
+                     {"n", params.n},
+                     {"stream", false}});
         if (params.top_k > 0) body["top_k"] = params.top_k;
         if (!params.stop.empty()) body["stop"] = params.stop;
         if (!options_.model.empty()) body["model"] = options_.model;
-        const std::string url = base_path_ + "/v1/completions";
+        const std::string path = chat ? "/v1/chat/completions" : "/v1/completions";
+        const std::string url = base_path_ + path;
         nlohmann::json reply;
-        const std::string text = request("POST", "/v1/completions", body.dump());
+        const std::string text = request("POST", path, body.dump());
         try {
           reply = nlohmann::json::parse(text);
         } catch (const std::exception& e) {
@@ -125,8 +168,12 @@ std::vector<std::vector<data::Completion>> OpenAIClient::generate(const std::vec
           const int index = c.value("index", 0);
           if (index < 0 || index >= params.n) throw Error("choice index " + std::to_string(index) + " out of range", "POST " + url);
           auto& comp = completions[index];
-          comp.prefill = format::prompt_prefill(input.mode);
-          comp.text = c.value("text", "");
+          if (chat) {
+            comp.text = client_chat_text(c.at("message"));  // the whole turn: its judge too
+          } else {
+            comp.prefill = format::prompt_prefill(input.mode);
+            comp.text = c.value("text", "");
+          }
           comp.finish_reason = c.contains("finish_reason") && c["finish_reason"].is_string() ? c["finish_reason"].get<std::string>() : "";
           // Our server reports tokens per choice; elsewhere share the total out.
           comp.completion_tokens = c.contains("completion_tokens") ? c["completion_tokens"].get<int>()

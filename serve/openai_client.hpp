@@ -1,6 +1,9 @@
 // serve::OpenAIClient — a data::Generator that asks an OpenAI-compatible server (ours, or vLLM
 // serving a KAT-format model) for completions: POST {base_url}/v1/completions with the rendered
-// prompt text and skip_special_tokens=false, so the returned text keeps the tags. Inputs are sent as
+// prompt text and skip_special_tokens=false, so the returned text keeps the tags. With api "chat"
+// it POSTs the conversation to /v1/chat/completions with think_mode instead, the way apps call
+// autothink serve, and rebuilds the KAT turn from the reply's judge / think_mode /
+// reasoning_content / content (what an app sees is then what is scored). Inputs are sent as
 // concurrent requests from a few threads. Connection failures and non-200 answers are
 // autothink::Error naming the URL and carrying the status and body.
 #pragma once
@@ -15,6 +18,7 @@ struct OpenAIClientOptions {
   std::string base_url = "http://127.0.0.1:8000";  // "http://host:port" or ".../v1"
   std::string api_key;                             // sent as "Authorization: Bearer <key>"
   std::string model;                               // "" = let the server pick its model
+  std::string api = "completions";                 // "completions" | "chat" (autothink serve's KAT fields)
   int concurrency = 4;                             // requests in flight
   double timeout_s = 600;                          // per request
 };

@@ -83,6 +83,7 @@ struct DataSection {
   std::vector<std::string> dev;    // held-out JSONL files
   bool skip_bad = false;
   int64_t max_len = 1024;          // tokens per document (longer ones are cut)
+  bool group_by_length = false;    // steps of similar-length documents: less padding
   std::string cache_dir;           // token shards ("" = <run>/shards)
 
   template <class V> void fields(V& v) {
@@ -90,6 +91,8 @@ struct DataSection {
     v("dev", dev, "held-out JSONL files for the dev loss");
     v("skip_bad", skip_bad, "skip (and count) malformed records instead of failing");
     v("max_len", max_len, "tokens per document; longer documents are cut");
+    v("group_by_length", group_by_length,
+      "batch documents of similar length together (less padding; steps stay in random order)");
     v("cache_dir", cache_dir, "where token shards are cached (default <run>/shards)");
   }
 };

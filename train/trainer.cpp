@@ -196,6 +196,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   bo.seed = static_cast<uint64_t>(tc.seed);
   bo.pad_id = tokenizer.pad_id();
   bo.max_len = config.data.max_len;
+  bo.group_by_length = config.data.group_by_length;
   data::Batcher batcher(train_shard, bo);
 
   int64_t start_step = 0, tokens_total = 0;

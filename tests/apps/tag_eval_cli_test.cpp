@@ -236,6 +236,26 @@ TEST(eval_cli, endpoint_evaluates_and_tags_over_http) {
   EXPECT_LE(report["groups"][2]["on"]["mean_reasoning_tokens"].get<double>(),
             report["groups"][2]["on"]["mean_completion_tokens"].get<double>());
 
+  // --model --serve: the folder served on a loopback port, evaluated through /v1/chat/completions;
+  // greedy, it reports what the in-process engine reports.
+  const fs::path direct = TagEvalEnvironment::dir / "eval-direct", served = TagEvalEnvironment::dir / "eval-served";
+  run = run_command(cli("eval --model " + TagEvalEnvironment::model.string() + " --data " + test +
+                        " --per-difficulty 3 --max-tokens 24 --out " + direct.string()),
+                    true);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  run = run_command(cli("eval --model " + TagEvalEnvironment::model.string() + " --serve --data " + test +
+                        " --per-difficulty 3 --max-tokens 24 --out " + served.string()),
+                    true);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("/v1/chat/completions"), std::string::npos) << run.output;
+  const auto direct_items = read_lines(direct / "eval_items.jsonl"), served_items = read_lines(served / "eval_items.jsonl");
+  ASSERT_EQ(served_items.size(), direct_items.size());
+  int same = 0;
+  for (size_t i = 0; i < direct_items.size(); ++i) same += direct_items[i] == served_items[i];
+  EXPECT_GE(same * 10, static_cast<int>(direct_items.size()) * 9) << "served and in-process eval items differ";
+  run = run_command(cli("eval --endpoint " + server.url() + " --serve --data " + test), true);
+  EXPECT_NE(run.exit_code, 0);
+
   // Tagging over HTTP: N samples per prompt through `n`.
   const fs::path tagged = TagEvalEnvironment::dir / "tagged-http.jsonl";
   run = run_command(cli("data tag --endpoint " + server.url() + " --data " +

@@ -42,15 +42,36 @@ std::string check_cot(const SynthRecord& r) {
   if (lines.empty()) return "empty cot";
   const auto terms = numbers_in(r.question);
   const bool is_sum = r.question.find('+') != std::string::npos;
-  long long running = -1;
+  long long running = -1, added = 0;
+  size_t term = 1;
+  // A number plus a digit is worked in columns first: the units (with carry), then the tens.
+  static const std::regex column(R"((units|tens): (\d+) \+ (\d+) = (\d+))");
+  long long carry = -1;
+  size_t first = 0;
+  for (; first + 1 < lines.size(); ++first) {
+    std::smatch m;
+    if (!std::regex_match(lines[first], m, column)) break;
+    long long x = std::stoll(m[2]), y = std::stoll(m[3]), z = std::stoll(m[4]);
+    if (x + y != z) return "wrong column step: " + lines[first];
+    if (m[1] == "units" && (first != 0 || x != terms.at(0) % 10 || y != terms.at(1))) return "wrong units column: " + lines[first];
+    if (m[1] == "tens" && (first != 1 || x != terms.at(0) / 10 || y != carry)) return "wrong tens column: " + lines[first];
+    carry = z / 10;
+  }
+  lines.erase(lines.begin(), lines.begin() + first);
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
     std::smatch m;
     if (std::regex_match(lines[i], m, arithmetic)) {
       long long x = std::stoll(m[1]), y = std::stoll(m[3]), z = std::stoll(m[4]);
       if ((m[2] == "+" ? x + y : x * y) != z) return "wrong step: " + lines[i];
-      if (is_sum) {  // a running sum over the question's terms, in order
-        if (i == 0 && (x != terms.at(0) || y != terms.at(1))) return "first step does not start the sum: " + lines[i];
-        if (i > 0 && (x != running || y != terms.at(i + 1))) return "step does not continue the sum: " + lines[i];
+      if (is_sum) {  // a running sum over the question's terms, in order, each term whole or as tens + units
+        if (i == 0 && x != terms.at(0)) return "first step does not start the sum: " + lines[i];
+        if (i > 0 && x != running) return "step does not continue the sum: " + lines[i];
+        if (term >= terms.size()) return "more steps than terms: " + lines[i];
+        const long long t = terms[term];
+        if (added == 0 && y != t && !(t > 9 && y == t / 10 * 10)) return "step adds neither the term nor its tens: " + lines[i];
+        if (added != 0 && y != t - added) return "step does not finish the term: " + lines[i];
+        added += y;
+        if (added == t) ++term, added = 0;
         running = z;
       }
     } else if (std::regex_match(lines[i], m, comparison)) {
@@ -60,7 +81,7 @@ std::string check_cot(const SynthRecord& r) {
       return "unexpected line: " + lines[i];
     }
   }
-  if (is_sum && lines.size() != terms.size()) return "a sum of n terms needs n-1 steps and a check";
+  if (is_sum && term != terms.size()) return "the steps do not add every term";
   std::smatch m;
   if (!std::regex_match(lines.back(), m, check)) return "last line is not a check: " + lines.back();
   if (m[1] != r.answer) return "check line differs from the answer";
@@ -89,10 +110,12 @@ TEST(task_suite, question_answer_and_cot_styles) {
   Solved hard = solve_sum({38, 47, 19, 26});
   EXPECT_EQ(hard.question, "What is 38 + 47 + 19 + 26?");
   EXPECT_EQ(hard.answer, "130");
-  EXPECT_EQ(hard.cot, "38 + 47 = 85\n85 + 19 = 104\n104 + 26 = 130\ncheck: 130");
+  EXPECT_EQ(hard.cot, "38 + 40 = 78\n78 + 7 = 85\n85 + 10 = 95\n95 + 9 = 104\n104 + 20 = 124\n124 + 6 = 130\ncheck: 130");
+  EXPECT_EQ(solve_sum({12, 30, 5}).cot, "12 + 30 = 42\n42 + 5 = 47\ncheck: 47");
   Solved easy = solve_sum({38, 6});
   EXPECT_EQ(easy.question, "What is 38 + 6?");
-  EXPECT_EQ(easy.cot, "38 + 6 = 44\ncheck: 44");
+  EXPECT_EQ(easy.cot, "units: 8 + 6 = 14\ntens: 3 + 1 = 4\n38 + 6 = 44\ncheck: 44");
+  EXPECT_EQ(solve_sum({7, 2}).cot, "units: 7 + 2 = 9\ntens: 0 + 0 = 0\n7 + 2 = 9\ncheck: 9");
   Solved cmp = solve_compare(47, 74);
   EXPECT_EQ(cmp.question, "Which is larger, 47 or 74?");
   EXPECT_EQ(cmp.answer, "74");

@@ -18,6 +18,7 @@
 #include "data/format/parser.hpp"
 #include "data/tokenizer.hpp"
 #include "http_test_client.hpp"
+#include "core/error.hpp"
 #include "serve/openai_client.hpp"
 #include "test_paths.hpp"
 
@@ -278,6 +279,39 @@ TEST(serve_model, openai_client_generator) {
     EXPECT_LE(out[i][0].completion_tokens, 12);
   }
   EXPECT_EQ(client.generate(inputs, p)[2][0].text, out[2][0].text);  // same seed, same text
+}
+
+// The chat API path rebuilds the KAT turn from the reply's fields; greedy, it must carry what the
+// completions path carries: judge, mode, reasoning, answer and the server's token count.
+TEST(serve_model, openai_client_chat_api_matches_completions) {
+  REQUIRE_SERVER();
+  OpenAIClientOptions o;
+  o.base_url = "http://127.0.0.1:" + std::to_string(server().port());
+  OpenAIClient completions(o);
+  o.api = "chat";
+  OpenAIClient chat(o);
+  std::vector<data::GenerationInput> inputs(6);
+  for (int i = 0; i < 6; ++i) {
+    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(10 + i) + " + 7?", "", format::Mode::none, ""});
+    inputs[i].mode = i % 3 == 0 ? format::PromptMode::auto_ : i % 3 == 1 ? format::PromptMode::on : format::PromptMode::off;
+  }
+  data::GenerationParams p;
+  p.max_tokens = 40;
+  auto a = completions.generate(inputs, p), b = chat.generate(inputs, p);
+  for (int i = 0; i < 6; ++i) {
+    SCOPED_TRACE("input " + std::to_string(i));
+    ASSERT_EQ(b[i].size(), 1u);
+    EXPECT_EQ(b[i][0].prefill, "");
+    const auto x = format::parse(a[i][0].prefill + a[i][0].text), y = format::parse(b[i][0].text);
+    EXPECT_EQ(y.judge, x.judge);
+    EXPECT_EQ(y.mode, x.mode);
+    EXPECT_EQ(y.reasoning, x.reasoning);
+    EXPECT_EQ(y.answer, x.answer);
+    EXPECT_EQ(b[i][0].completion_tokens, a[i][0].completion_tokens);
+    EXPECT_EQ(b[i][0].finish_reason, a[i][0].finish_reason);
+  }
+  o.api = "responses";
+  EXPECT_THROW(OpenAIClient{o}, autothink::Error);
 }
 
 // Last (gtest runs tests in file order): SIGTERM stops the server cleanly.

@@ -1,0 +1,83 @@
+#include "serve/model_server.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <torch/torch.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "data/tokenizer.hpp"
+#include "model/checkpoint.hpp"
+#include "model/engine.hpp"
+#include "model/engine_generator.hpp"
+#include "serve/api_service.hpp"
+#include "serve/engine_backend.hpp"
+#include "serve/metrics.hpp"
+#include "serve/scheduler.hpp"
+
+namespace autothink::serve {
+
+// Members in dependency order: each is destroyed before what it uses.
+struct ModelServer::Stack {
+  std::shared_ptr<const data::Tokenizer> tokenizer;
+  Metrics metrics;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<ApiService> service;
+  std::unique_ptr<HttpServer> server;
+  bool stopped = false;
+};
+
+ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(options)), stack_(std::make_unique<Stack>()) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(options_.model_dir))
+    throw Error("model folder not found: " + options_.model_dir, "--model",
+                "give a folder with config.json, model.safetensors and tokenizer.model");
+  if (options_.max_batch < 1) throw Error("max_batch must be >= 1", "serve.max_batch");
+  if (options_.model_name.empty())
+    options_.model_name = fs::weakly_canonical(fs::absolute(options_.model_dir)).filename().string();
+  torch::Device device(options_.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw Error("CUDA is not available", "serve.device=" + options_.device, "use serve.device=cpu");
+  std::optional<torch::ScalarType> dtype;
+  if (!options_.dtype.empty()) dtype = model::dtype_from_string(options_.dtype);
+
+  log::info("loading ", options_.model_dir, " on ", options_.device);
+  stack_->tokenizer = std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(options_.model_dir));
+  auto net = model::load_model(options_.model_dir, device, dtype);
+  net->eval();
+  auto engine = std::make_unique<model::Engine>(
+      net, model::make_engine_options(*stack_->tokenizer, options_.max_batch, options_.context));
+  context_ = engine->options().max_len;
+  stack_->scheduler = std::make_unique<Scheduler>(std::make_unique<ModelEngineBackend<>>(std::move(engine)),
+                                                  SchedulerOptions{options_.max_queue}, &stack_->metrics);
+  ServiceOptions so;
+  so.model_name = options_.model_name;
+  so.default_max_tokens = options_.default_max_tokens;
+  so.max_n = options_.max_n;
+  stack_->service = std::make_unique<ApiService>(so, stack_->tokenizer, *stack_->scheduler, stack_->metrics);
+  stack_->server = std::make_unique<HttpServer>(options_.http, stack_->service->handler());
+  stack_->server->start();
+}
+
+ModelServer::~ModelServer() {
+  try {
+    shutdown(std::chrono::milliseconds(0));
+  } catch (...) {
+  }
+}
+
+uint16_t ModelServer::port() const { return stack_->server->port(); }
+
+std::string ModelServer::url() const {
+  return "http://" + options_.http.host + ":" + std::to_string(port());
+}
+
+void ModelServer::shutdown(std::chrono::milliseconds grace) {
+  if (stack_->stopped) return;
+  stack_->stopped = true;
+  stack_->server->stop_accepting();
+  stack_->scheduler->shutdown(grace);
+  stack_->server->stop(std::chrono::milliseconds(2000));
+}
+
+}  // namespace autothink::serve
