@@ -33,22 +33,17 @@ Solved solve_sum(const std::vector<long long>& terms) {
   if (terms.size() < 2) throw Error("a sum needs at least two terms", "solve_sum");
   if (terms.size() == 2 && terms[0] >= 0 && terms[1] >= 0 && terms[1] <= 9) return solve_sum_columns(terms[0], terms[1]);
   Solved s;
-  s.question = "What is " + std::to_string(terms[0]);
+  std::string expression = std::to_string(terms[0]);
   long long total = terms[0];
   for (size_t i = 1; i < terms.size(); ++i) {
-    const long long t = terms[i];
-    s.question += " + " + std::to_string(t);
-    // A two-digit term is added as its tens, then its units: each line changes fewer digits.
-    const long long tens = t / 10 * 10, units = t % 10;
-    const bool split = t > 9 && units != 0;
-    for (long long part : split ? std::vector<long long>{tens, units} : std::vector<long long>{t}) {
-      s.cot += solver_step(total, "+", part, total + part);
-      total += part;
-    }
+    expression += " + " + std::to_string(terms[i]);
+    s.cot += solver_step(total, "+", terms[i], total + terms[i]);
+    total += terms[i];
   }
-  s.question += "?";
+  s.question = "What is " + expression + "?";
   s.answer = std::to_string(total);
-  s.cot += check_line(s.answer);
+  // The chain restates the sum first, so every term sits right above the steps that copy it.
+  s.cot = expression + "\n" + s.cot + check_line(s.answer);
   return s;
 }
 

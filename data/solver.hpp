@@ -1,7 +1,7 @@
 // The task-suite solver: for one query of a family, the question text, the direct answer and a
 // correct chain of thought in ONE compact style shared by every family — compute step by step,
-// one "x op y = z" line a step, each step small enough for a tiny model to get right, then
-// "check: <answer>" (e.g. "38 + 40 = 78\n78 + 7 = 85\n85 + 10 = 95\n...\ncheck: 130").
+// one "x op y = z" line a step, then "check: <answer>". Tiny models pay for every token, so the
+// style is short and regular.
 #pragma once
 #include <string>
 #include <vector>
@@ -14,8 +14,8 @@ struct Solved {
   std::string cot;       // the chain of thought (no trailing newline)
 };
 
-// "What is a + b + ...?" — a running sum, one line per addition; a two-digit term is added as its
-// tens, then its units ("78 + 20 = 98\n98 + 50 = 148\n148 + 1 = 149\n..."). Needs two terms.
+// "What is a + b + ...?" — the sum restated, then a running sum, one line per addition
+// ("38 + 47 + 19 + 26\n38 + 47 = 85\n85 + 19 = 104\n104 + 26 = 130\ncheck: 130"). Needs two terms.
 // A non-negative number plus one digit is worked in columns instead:
 // "units: 8 + 6 = 14\ntens: 3 + 1 = 4\n38 + 6 = 44\ncheck: 44".
 Solved solve_sum(const std::vector<long long>& terms);
