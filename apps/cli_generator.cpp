@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/error.hpp"
@@ -15,6 +17,18 @@
 
 namespace autothink::apps {
 namespace {
+
+// A slot holds prompt + answer: size it for this data, not the model's whole context.
+int64_t context_for(const data::Tokenizer& tokenizer, const std::vector<std::string>& questions, int64_t max_tokens) {
+  size_t longest = 0;
+  for (const auto& q : questions) {
+    format::Conversation conv;
+    conv.messages.push_back({"user", q});
+    for (auto mode : {format::PromptMode::auto_, format::PromptMode::on, format::PromptMode::off})
+      longest = std::max(longest, tokenizer.encode(format::render_prompt(conv, mode)).size());
+  }
+  return static_cast<int64_t>(longest) + max_tokens + 1;
+}
 
 class EngineSource : public GeneratorSource {
  public:
@@ -29,16 +43,8 @@ class EngineSource : public GeneratorSource {
     log::info("loading ", args.model_dir, " on ", args.device);
     auto net = model::load_model(args.model_dir, device);
     net->eval();
-    // A slot holds prompt + answer: size it for this data, not the model's whole context.
-    size_t longest = 0;
-    for (const auto& q : questions) {
-      format::Conversation conv;
-      conv.messages.push_back({"user", q});
-      for (auto mode : {format::PromptMode::auto_, format::PromptMode::on, format::PromptMode::off})
-        longest = std::max(longest, tokenizer_->encode(format::render_prompt(conv, mode)).size());
-    }
-    const int64_t context = net->config().max_position_embeddings;
-    const int64_t len = std::min(context, static_cast<int64_t>(longest) + max_tokens + 1);
+    const int64_t len = std::min<int64_t>(net->config().max_position_embeddings,
+                                          context_for(*tokenizer_, questions, max_tokens));
     engine_ = std::make_unique<model::Engine>(net, model::make_engine_options(*tokenizer_, std::max<int64_t>(1, max_batch), len));
     generator_ = std::make_unique<model::EngineGenerator>(*engine_, *tokenizer_);
   }
@@ -84,8 +90,15 @@ class EndpointSource : public GeneratorSource {
 
 // --model DIR --serve: the folder served on a loopback port (the same stack as `autothink serve`),
 // sampled through HTTP. The server outlives the client: members are destroyed in reverse order.
-std::unique_ptr<serve::ModelServer> start_loopback_server(const GeneratorArgs& args, int64_t max_batch) {
+std::unique_ptr<serve::ModelServer> start_loopback_server(const GeneratorArgs& args, int64_t max_batch,
+                                                          const std::vector<std::string>& questions, int64_t max_tokens) {
   serve::ModelServerOptions options;
+  const data::Tokenizer tokenizer(data::resolve_tokenizer_path(args.model_dir));
+  options.context = context_for(tokenizer, questions, max_tokens);
+  std::ifstream config_file(std::filesystem::path(args.model_dir) / "config.json");
+  const auto config = nlohmann::json::parse(config_file, nullptr, /*allow_exceptions=*/false);
+  if (config.is_object() && config.value("max_position_embeddings", int64_t{0}) > 0)
+    options.context = std::min(options.context, config["max_position_embeddings"].get<int64_t>());
   options.model_dir = args.model_dir;
   options.device = args.device;
   options.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
@@ -99,8 +112,10 @@ std::unique_ptr<serve::ModelServer> start_loopback_server(const GeneratorArgs& a
 
 class ServedSource : public GeneratorSource {
  public:
-  ServedSource(const GeneratorArgs& args, int64_t max_batch)
-      : dir_(args.model_dir), server_(start_loopback_server(args, max_batch)), endpoint_(with_tokenizer(args), server_->url()) {}
+  ServedSource(const GeneratorArgs& args, int64_t max_batch, const std::vector<std::string>& questions, int64_t max_tokens)
+      : dir_(args.model_dir),
+        server_(start_loopback_server(args, max_batch, questions, max_tokens)),
+        endpoint_(with_tokenizer(args), server_->url()) {}
   data::Generator& generator() override { return endpoint_.generator(); }
   const data::Tokenizer* tokenizer() const override { return endpoint_.tokenizer(); }
   std::string describe() const override { return "model " + dir_ + " served at " + endpoint_.describe(); }
@@ -155,7 +170,8 @@ std::unique_ptr<GeneratorSource> open_generator(const GeneratorArgs& args, int64
   if (!args.endpoint.empty()) return std::make_unique<EndpointSource>(args);
   if (!std::filesystem::is_directory(args.model_dir))
     throw Error("model folder not found: " + args.model_dir, "--model", "train one with `autothink train`");
-  if (args.serve) return std::make_unique<ServedSource>(args, args.max_batch > 0 ? args.max_batch : max_batch);
+  if (args.serve)
+    return std::make_unique<ServedSource>(args, args.max_batch > 0 ? args.max_batch : max_batch, questions, max_tokens);
   return std::make_unique<EngineSource>(args, args.max_batch > 0 ? args.max_batch : max_batch, questions,
                                         max_tokens);
 }

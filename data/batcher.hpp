@@ -4,7 +4,9 @@
 // never crosses a document boundary without needing a block-diagonal mask, and a document's loss
 // does not depend on which documents share its batch — the 1-rank and N-rank runs see exactly the
 // same per-document computation. When lengths differ a lot (think-on records are 3-4x think-off
-// ones), group_by_length keeps the padding down (as Hugging Face's group_by_length does).
+// ones), group_by_length keeps the padding down (as Hugging Face's group_by_length does) — but
+// where length tracks the kind of record, every step then holds one kind, which stalled the tiny
+// teacher (docs/DESIGN.md §8).
 //
 // Order: every epoch is a permutation of the shard's documents drawn from (seed, epoch). One
 // optimizer step consumes `global_batch = world × rows × accumulation` consecutive documents of

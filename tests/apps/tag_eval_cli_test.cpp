@@ -250,8 +250,14 @@ TEST(eval_cli, endpoint_evaluates_and_tags_over_http) {
   EXPECT_NE(run.output.find("/v1/chat/completions"), std::string::npos) << run.output;
   const auto direct_items = read_lines(direct / "eval_items.jsonl"), served_items = read_lines(served / "eval_items.jsonl");
   ASSERT_EQ(served_items.size(), direct_items.size());
+  // Reasoning tokens are left out: a think cut off by max_tokens comes back closed from the chat
+  // fields, which can move one token between the reasoning and the rest.
+  auto scored = [](json item) {
+    for (const char* setting : {"auto", "on", "off"}) item[setting].erase("reasoning_tokens");
+    return item;
+  };
   int same = 0;
-  for (size_t i = 0; i < direct_items.size(); ++i) same += direct_items[i] == served_items[i];
+  for (size_t i = 0; i < direct_items.size(); ++i) same += scored(direct_items[i]) == scored(served_items[i]);
   EXPECT_GE(same * 10, static_cast<int>(direct_items.size()) * 9) << "served and in-process eval items differ";
   run = run_command(cli("eval --endpoint " + server.url() + " --serve --data " + test), true);
   EXPECT_NE(run.exit_code, 0);
