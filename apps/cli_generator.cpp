@@ -59,79 +59,73 @@ class EngineSource : public GeneratorSource {
   std::unique_ptr<model::EngineGenerator> generator_;
 };
 
+// "completions" | "chat" from --api (default: completions; chat with --serve).
+std::string client_api(const GeneratorArgs& args) {
+  const std::string api = args.api.empty() ? (args.serve ? "chat" : "completions") : args.api;
+  if (api != "completions" && api != "chat") throw Error("unknown API \"" + args.api + "\"", "--api", "use completions or chat");
+  return api;
+}
+
+std::unique_ptr<serve::OpenAIClient> make_client(const GeneratorArgs& args, const std::string& url, int concurrency) {
+  serve::OpenAIClientOptions options;
+  options.base_url = url;
+  options.api_key = args.api_key;
+  options.model = args.model_name;
+  options.api = client_api(args);
+  options.concurrency = std::max(1, concurrency);
+  return std::make_unique<serve::OpenAIClient>(options);
+}
+
+std::string api_path(const GeneratorArgs& args) { return client_api(args) == "chat" ? "/v1/chat/completions" : "/v1/completions"; }
+
 class EndpointSource : public GeneratorSource {
  public:
-  explicit EndpointSource(const GeneratorArgs& args) : EndpointSource(args, args.endpoint) {}
-  data::Generator& generator() override { return *client_; }
-  const data::Tokenizer* tokenizer() const override { return tokenizer_ ? &*tokenizer_ : nullptr; }
-  std::string describe() const override { return "endpoint " + url_ + " (/v1/" + api_ + ")"; }
-
- protected:
-  EndpointSource(const GeneratorArgs& args, const std::string& url)
-      : url_(url), api_(args.api.empty() ? (args.serve ? "chat/completions" : "completions") : args.api) {
-    if (api_ == "chat") api_ = "chat/completions";
-    if (api_ != "completions" && api_ != "chat/completions")
-      throw Error("unknown API \"" + args.api + "\"", "--api", "use completions or chat");
-    serve::OpenAIClientOptions options;
-    options.base_url = url;
-    options.api_key = args.api_key;
-    options.model = args.model_name;
-    options.api = api_ == "completions" ? "completions" : "chat";
-    options.concurrency = std::max(1, args.concurrency);
-    client_ = std::make_unique<serve::OpenAIClient>(options);
+  explicit EndpointSource(const GeneratorArgs& args)
+      : url_(args.endpoint), path_(api_path(args)), client_(make_client(args, args.endpoint, args.concurrency)) {
     if (!args.tokenizer.empty()) tokenizer_.emplace(data::resolve_tokenizer_path(args.tokenizer));
   }
+  data::Generator& generator() override { return *client_; }
+  const data::Tokenizer* tokenizer() const override { return tokenizer_ ? &*tokenizer_ : nullptr; }
+  std::string describe() const override { return "endpoint " + url_ + " (" + path_ + ")"; }
 
  private:
-  std::string url_, api_;
+  std::string url_, path_;
   std::unique_ptr<serve::OpenAIClient> client_;
   std::optional<data::Tokenizer> tokenizer_;
 };
 
-// --model DIR --serve: the folder served on a loopback port (the same stack as `autothink serve`),
-// sampled through HTTP. The server outlives the client: members are destroyed in reverse order.
-std::unique_ptr<serve::ModelServer> start_loopback_server(const GeneratorArgs& args, int64_t max_batch,
-                                                          const std::vector<std::string>& questions, int64_t max_tokens) {
-  serve::ModelServerOptions options;
-  const data::Tokenizer tokenizer(data::resolve_tokenizer_path(args.model_dir));
-  options.context = context_for(tokenizer, questions, max_tokens);
-  std::ifstream config_file(std::filesystem::path(args.model_dir) / "config.json");
-  const auto config = nlohmann::json::parse(config_file, nullptr, /*allow_exceptions=*/false);
-  if (config.is_object() && config.value("max_position_embeddings", int64_t{0}) > 0)
-    options.context = std::min(options.context, config["max_position_embeddings"].get<int64_t>());
-  options.model_dir = args.model_dir;
-  options.device = args.device;
-  options.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
-  options.max_queue = 1u << 16;  // the client sends what it has; nothing should be refused
-  options.http.host = "127.0.0.1";
-  options.http.port = 0;
-  auto server = std::make_unique<serve::ModelServer>(options);
-  log::info("serving ", args.model_dir, " at ", server->url(), " for this run");
-  return server;
-}
-
+// --model DIR --serve: the folder served on a loopback port (the stack of `autothink serve`),
+// sampled through HTTP as apps do. Members are destroyed in reverse: the client before the server.
 class ServedSource : public GeneratorSource {
  public:
   ServedSource(const GeneratorArgs& args, int64_t max_batch, const std::vector<std::string>& questions, int64_t max_tokens)
-      : dir_(args.model_dir),
-        server_(start_loopback_server(args, max_batch, questions, max_tokens)),
-        endpoint_(with_tokenizer(args), server_->url()) {}
-  data::Generator& generator() override { return endpoint_.generator(); }
-  const data::Tokenizer* tokenizer() const override { return endpoint_.tokenizer(); }
-  std::string describe() const override { return "model " + dir_ + " served at " + endpoint_.describe(); }
+      : dir_(args.model_dir), path_(api_path(args)) {
+    tokenizer_.emplace(data::resolve_tokenizer_path(args.tokenizer.empty() ? args.model_dir : args.tokenizer));
+    serve::ModelServerOptions options;
+    options.model_dir = args.model_dir;
+    options.device = args.device;
+    options.max_batch = static_cast<int>(std::max<int64_t>(1, max_batch));
+    options.max_queue = 1u << 16;  // the client sends what it has; nothing should be refused
+    options.context = context_for(*tokenizer_, questions, max_tokens);
+    std::ifstream config_file(std::filesystem::path(args.model_dir) / "config.json");
+    const auto config = nlohmann::json::parse(config_file, nullptr, /*allow_exceptions=*/false);
+    if (config.is_object() && config.value("max_position_embeddings", int64_t{0}) > 0)
+      options.context = std::min(options.context, config["max_position_embeddings"].get<int64_t>());
+    options.http.host = "127.0.0.1";
+    options.http.port = 0;
+    server_ = std::make_unique<serve::ModelServer>(options);
+    log::info("serving ", args.model_dir, " at ", server_->url(), " for this run");
+    client_ = make_client(args, server_->url(), std::max(args.concurrency, 16));
+  }
+  data::Generator& generator() override { return *client_; }
+  const data::Tokenizer* tokenizer() const override { return &*tokenizer_; }
+  std::string describe() const override { return "model " + dir_ + " served at " + server_->url() + " (" + path_ + ")"; }
 
  private:
-  struct Endpoint : EndpointSource {
-    Endpoint(const GeneratorArgs& args, const std::string& url) : EndpointSource(args, url) {}
-  };
-  static GeneratorArgs with_tokenizer(GeneratorArgs args) {
-    if (args.tokenizer.empty()) args.tokenizer = args.model_dir;  // exact reasoning-token counts
-    args.concurrency = std::max(args.concurrency, 16);
-    return args;
-  }
-  std::string dir_;
+  std::string dir_, path_;
+  std::optional<data::Tokenizer> tokenizer_;
   std::unique_ptr<serve::ModelServer> server_;
-  Endpoint endpoint_;
+  std::unique_ptr<serve::OpenAIClient> client_;
 };
 
 }  // namespace
