@@ -79,7 +79,6 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   if (given("--max-queue")) s.max_queue = args.max_queue;
   if (given("--threads")) s.threads = args.threads;
   if (s.port < 0 || s.port > 65535) throw Error("port " + std::to_string(s.port) + " is out of range", "serve.port");
-  if (s.max_batch < 1) throw Error("max_batch must be >= 1", "serve.max_batch");
   if (s.max_queue < 0) throw Error("max_queue must be >= 0", "serve.max_queue");
 
   // Signals go to the main thread only (sigwait below): block them before any thread starts.
