@@ -3,6 +3,9 @@
 // the output it produces, and carries its own config sections; the demo writes those sections
 // to OUT/configs/<stage>.yaml and runs the command as a child process (fresh state, and the same
 // command a user would type). A stage whose output exists is skipped, so re-running resumes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +33,12 @@ struct DemoStageKeys {
   std::vector<std::string> args;        // command arguments; {out} = the demo folder
   std::string output;                   // produced file/folder (relative to out): exists → skip
   YAML::Node quick;                     // --quick: {"train.steps": 20, ...} overrides of this stage
+  int64_t ranks = 1;                    // data-parallel processes on this machine (env:// launch)
   template <class V>
   void fields(V& v) {
+    v("ranks", ranks,
+      "processes of a data-parallel run on this machine, launched as torchrun would (RANK, WORLD_SIZE, "
+      "MASTER_PORT, ...; OMP_NUM_THREADS = cores / ranks unless set); batch_size is per rank");
     v("args", args, "arguments after the command; {out} is replaced by the demo folder");
     v("output", output, "what the stage produces, relative to the demo folder; present = stage done");
     v("quick", quick, "overrides applied with --quick, as a map of dotted keys to values");
@@ -85,28 +92,72 @@ bool command_exists(CLI::App& root, const std::vector<std::string>& words) {
   return true;
 }
 
-int run_child(const std::vector<std::string>& argv, const fs::path& log_path) {
+// A free loopback TCP port for a stage's TCPStore (bound, read, released).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw Error("cannot open a socket to find a free port", "autothink demo");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw Error("cannot bind a loopback port for the stage's TCPStore", "autothink demo");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Runs the stage command as `ranks` child processes (one when ranks == 1) and waits for all.
+// With several ranks each child gets the env:// launch variables torchrun sets; rank 0 hosts the
+// TCPStore and prints to the console, the others write to log_dir/<name>.rank<R>.log. Returns the
+// first non-zero exit status (a rank that dies makes the others fail within dist_timeout_s).
+int run_child(const std::vector<std::string>& argv, int ranks, const fs::path& log_dir, const std::string& name) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  const int port = ranks > 1 ? free_port() : 0;
+  const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
   std::fflush(stderr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw Error("cannot fork a stage process", argv[1]);
-  if (pid == 0) {
-    // OpenMP's default busy-waiting collapses 2-thread torch on a shared 2-core machine
-    // (measured: ~20x slower under load); passive waiting costs nothing when the cores are free.
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
-    ::execv("/proc/self/exe", cargv.data());
-    std::perror("execv");
-    ::_exit(127);
+  std::vector<pid_t> pids;
+  for (int r = 0; r < ranks; ++r) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw Error("cannot fork a stage process", argv[1]);
+    if (pid == 0) {
+      // OpenMP's default busy-waiting collapses 2-thread torch on a shared 2-core machine
+      // (measured: ~20x slower under load); passive waiting costs nothing when the cores are free.
+      ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+      if (ranks > 1) {
+        const std::string rank = std::to_string(r), world = std::to_string(ranks);
+        for (const char* var : {"RANK", "LOCAL_RANK"}) ::setenv(var, rank.c_str(), 1);
+        for (const char* var : {"WORLD_SIZE", "LOCAL_WORLD_SIZE"}) ::setenv(var, world.c_str(), 1);
+        ::setenv("GROUP_RANK", "0", 1);
+        ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+        ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+        ::setenv("TORCHELASTIC_USE_AGENT_STORE", "False", 1);
+        ::setenv("OMP_NUM_THREADS", std::to_string(std::max(1L, cores / ranks)).c_str(), /*overwrite=*/0);
+        if (r > 0) {
+          const std::string log = (log_dir / (name + ".rank" + rank + ".log")).string();
+          if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr)) ::_exit(126);
+        }
+      }
+      ::execv("/proc/self/exe", cargv.data());
+      std::perror("execv");
+      ::_exit(127);
+    }
+    pids.push_back(pid);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  int rc = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+    }
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    if (rc == 0) rc = code;
   }
-  (void)log_path;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return rc;
 }
 
 fs::path find_default_config() {
@@ -168,7 +219,7 @@ void run_demo(CLI::App& root, DemoArgs& a) {
     YAML::Node sections(YAML::NodeType::Map);
     for (auto it = node.begin(); it != node.end(); ++it) {
       auto key = it->first.as<std::string>();
-      if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick")
+      if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick" && key != "ranks")
         sections[key] = it->second;
     }
     std::vector<std::string> argv = {"autothink"};
@@ -188,12 +239,15 @@ void run_demo(CLI::App& root, DemoArgs& a) {
       }
     std::string shown;
     for (size_t k = 1; k < argv.size(); ++k) shown += " " + argv[k];
-    std::printf("[%zu/%zu] %s: autothink%s\n", i + 1, stages.size(), name.c_str(), shown.c_str());
+    const std::string launch = stage.get<int64_t>("ranks", 1) > 1 ? " (" + std::to_string(stage.get<int64_t>("ranks", 1)) + " ranks)" : "";
+    std::printf("[%zu/%zu] %s%s: autothink%s\n", i + 1, stages.size(), name.c_str(), launch.c_str(), shown.c_str());
     if (blocked && !output.empty()) {
       // Inputs from a missing stage: try anyway, the command reports what it lacks.
     }
     const auto t0 = std::chrono::steady_clock::now();
-    int rc = run_child(argv, out / "logs" / (name + ".log"));
+    const int ranks = static_cast<int>(stage.get<int64_t>("ranks", 1));
+    if (ranks < 1 || ranks > 64) throw Error("ranks must be between 1 and 64", stage.where("ranks"));
+    int rc = run_child(argv, ranks, out / "logs", name);
     timing.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (rc != 0) {
       timing.state = "FAILED (exit " + std::to_string(rc) + ")";

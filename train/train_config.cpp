@@ -32,6 +32,11 @@ TrainConfig read_train_config(const core::Config& root) {
     bad("teacher", "is required for stage distill", "set train.teacher: MODEL_DIR or train.teacher_topk: DUMP_DIR");
   if (!s.teacher.empty() && !s.teacher_topk.empty())
     bad("teacher_topk", "and train.teacher are exclusive", "use an online teacher or a top-k dump, not both");
+  if (s.prune_teacher && s.teacher.empty())
+    bad("prune_teacher", "needs an online teacher to cut the student from", "set train.teacher: MODEL_DIR");
+  if (s.prune_teacher && !s.init.empty())
+    bad("prune_teacher", "and train.init are exclusive", "the student starts either from a folder or from the pruned teacher");
+  if (s.prune_docs < 1) bad("prune_docs", "must be >= 1");
   if (c.data.train.empty())
     throw Error("data.train is required (training JSONL files)", root.source(), "add data.train: [FILE.jsonl]");
   if (c.data.max_len < 2) throw Error("data.max_len must be >= 2", root.section("data").where("max_len"));

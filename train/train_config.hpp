@@ -16,6 +16,8 @@ struct TrainSection {
   std::string tokenizer;           // tokenizer.model or a folder holding one ("" = init's / teacher's)
   std::string teacher;             // teacher model folder (online KD)
   std::string teacher_topk;        // folder written by `autothink train dump-teacher` (offline KD)
+  bool prune_teacher = false;      // start the student as the teacher width-pruned to `model:` (Minitron)
+  int64_t prune_docs = 128;        // calibration documents for the pruning importance
   std::string out;                 // run folder (--out overrides)
   int64_t steps = 100;             // optimizer steps
   int64_t batch_size = 8;          // documents per micro-batch per rank
@@ -48,6 +50,10 @@ struct TrainSection {
     v("tokenizer", tokenizer, "tokenizer.model (or a folder holding one); default: init's or teacher's");
     v("teacher", teacher, "teacher model folder for online KD (eval mode, no grad)");
     v("teacher_topk", teacher_topk, "folder of top-k teacher logits from `autothink train dump-teacher`");
+    v("prune_teacher", prune_teacher,
+      "start the student as the online teacher width-pruned to the `model:` shape (Minitron: keep the hidden "
+      "channels and MLP neurons with the largest activations on training documents), instead of from scratch");
+    v("prune_docs", prune_docs, "training documents that rank channels and neurons for prune_teacher");
     v("out", out, "run folder (config.yaml, metrics.jsonl, checkpoints/, model/)");
     v("steps", steps, "optimizer steps");
     v("batch_size", batch_size, "documents per micro-batch per rank");

@@ -21,6 +21,7 @@
 #include "data/token_shard_build.hpp"
 #include "data/tokenizer.hpp"
 #include "model/checkpoint.hpp"
+#include "model/width_prune.hpp"
 #include "train/autocast.hpp"
 #include "train/grad_sync.hpp"
 #include "train/losses.hpp"
@@ -60,6 +61,30 @@ model::ModelConfig trainer_model_config(const ModelSection& m, int64_t vocab) {
   c.initializer_range = m.initializer_range;
   model::finalize_config(c, "model section");
   return c;
+}
+
+// The student cut out of the teacher (model/width_prune.hpp), ranked on `docs` training documents
+// spread evenly over the shard (the same ones on every rank).
+std::shared_ptr<model::Qwen2Model> trainer_pruned_student(model::Qwen2Model& teacher, const model::ModelConfig& shape,
+                                                          const data::TokenShard& shard, std::size_t docs, bool main) {
+  std::vector<torch::Tensor> calibration;
+  const std::size_t n = std::min(docs, shard.doc_count());
+  for (std::size_t i = 0; i < n; ++i) {
+    const data::DocView d = shard.doc(i * shard.doc_count() / n);
+    std::vector<int64_t> ids(d.ids, d.ids + d.size);
+    calibration.push_back(torch::tensor(ids, torch::kLong).unsqueeze(0));
+  }
+  model::WidthPruneReport report;
+  auto student = model::width_prune(teacher, shape, calibration, &report);
+  if (main) {
+    std::string layers;
+    for (double k : report.neuron_importance_kept) layers += (layers.empty() ? "" : " ") + std::to_string(k).substr(0, 5);
+    log::info("student cut out of the teacher: hidden ", teacher.config().hidden_size, " -> ", shape.hidden_size,
+              " (importance kept ", std::to_string(report.hidden_importance_kept).substr(0, 5), "), MLP ",
+              teacher.config().intermediate_size, " -> ", shape.intermediate_size, " (kept per layer ", layers, "), ",
+              report.calibration_tokens, " calibration tokens");
+  }
+  return student;
 }
 
 // The tensors of one batch on the device: ids [B, L] (int64), mask [B, L].
@@ -149,11 +174,23 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   std::optional<data::TokenShard> dev_shard;
   if (dev_shard_info) dev_shard.emplace(dev_shard_info->path);
 
-  // Model: from a folder or from scratch (seeded, so every rank builds the same weights).
+  // Online teacher (eval mode, no grad).
+  std::shared_ptr<model::Qwen2Model> teacher;
+  if (!tc.teacher.empty()) {
+    teacher = model::load_model(tc.teacher, device);
+    teacher->eval();
+    for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+  }
+
+  // Model: from a folder, cut out of the teacher, or from scratch (seeded, so every rank builds
+  // the same weights; pruning is deterministic too).
   torch::manual_seed(static_cast<uint64_t>(tc.seed));
   std::shared_ptr<model::Qwen2Model> net;
   if (!tc.init.empty()) {
     net = model::load_model(tc.init, device, torch::kFloat);
+  } else if (tc.prune_teacher) {
+    net = trainer_pruned_student(*teacher, trainer_model_config(config.model, tokenizer.vocab_size()), train_shard,
+                                 static_cast<std::size_t>(tc.prune_docs), main);
   } else {
     net = std::make_shared<model::Qwen2Model>(trainer_model_config(config.model, tokenizer.vocab_size()));
     net->to(device);
@@ -165,13 +202,9 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   const int64_t depth = mc.mtp_depth;
   net->train();
 
-  // Teacher (online) or top-k dump (offline).
-  std::shared_ptr<model::Qwen2Model> teacher;
+  // Top-k dump (offline teacher); the online teacher was loaded above.
   std::optional<TopkTeacher> topk;
-  if (!tc.teacher.empty()) {
-    teacher = model::load_model(tc.teacher, device);
-    teacher->eval();
-    for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+  if (teacher) {
     if (teacher->config().vocab_size != mc.vocab_size)
       throw Error("teacher vocabulary " + std::to_string(teacher->config().vocab_size) + " differs from the student's " +
                   std::to_string(mc.vocab_size), tc.teacher, "teacher and student must share the tokenizer");
