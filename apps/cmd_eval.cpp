@@ -25,6 +25,7 @@
 #include "core/progress.hpp"
 #include "data/eval.hpp"
 #include "data/synth.hpp"
+#include "data/tagging.hpp"
 
 namespace autothink::apps {
 namespace {
@@ -40,6 +41,7 @@ struct EvalArgs {
   std::string out = "eval";
   std::vector<std::string> metrics;
   std::string plot_script;
+  std::string tag_report;
   ConfigArgs config;
 };
 
@@ -165,6 +167,8 @@ void run_eval_command(const EvalArgs& args) {
                               [&](int64_t done, int64_t) { progress.update(done); });
   progress.finish();
   data::EvalReport report = data::compute_eval_metrics(items);
+  if (!args.tag_report.empty())
+    report.tag_forecast_mix_saving = data::tag_summary_mix_saving(core::read_json_file(args.tag_report), args.tag_report);
 
   const fs::path out(args.out);
   core::ensure_dir(out.string());
@@ -208,6 +212,9 @@ void setup_eval(CLI::App& root) {
   cmd->add_option("--out", args->out, "Output folder: eval.json, eval.md, eval_items.jsonl, eval.png")->capture_default_str();
   cmd->add_option("--metrics", args->metrics,
                   "Training metrics.jsonl to chart as a loss curve ([LABEL=]PATH; repeatable)");
+  cmd->add_option("--tag-report", args->tag_report,
+                  "tagged.summary.json of `autothink data tag`: print its perfect-choice token forecast beside auto's saving")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--plot-script", args->plot_script, "Chart script (default: scripts/plot_eval.sh of the source tree)");
   add_config_options(cmd, args->config, /*required=*/false);
   cmd->callback([args]() { run_eval_command(*args); });

@@ -217,6 +217,7 @@ nlohmann::json eval_report_to_json(const EvalReport& report) {
               {"accuracy_auto", report.mix_accuracy_auto},
               {"accuracy_on", report.mix_accuracy_on},
               {"accuracy_off", report.mix_accuracy_off}};
+  if (report.tag_forecast_mix_saving) j["mix"]["token_saving_tag_forecast"] = *report.tag_forecast_mix_saving;
   return j;
 }
 
@@ -254,6 +255,13 @@ std::string eval_report_to_markdown(const EvalReport& report) {
                 100 * std::abs(report.mix_token_saving), report.mix_token_saving >= 0 ? "fewer" : "more",
                 100 * report.oracle_mix_token_saving);
   out << line;
+  if (report.tag_forecast_mix_saving) {
+    std::snprintf(line, sizeof line,
+                  "The tag report's perfect-choice forecast for the same mix: %.1f%% fewer completion tokens than "
+                  "always thinking.\n",
+                  100 * *report.tag_forecast_mix_saving);
+    out << line;
+  }
   return out.str();
 }
 

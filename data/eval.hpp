@@ -90,6 +90,8 @@ struct EvalReport {
   // difficulties (each difficulty's mean weighs the same).
   double mix_token_saving = 0, oracle_mix_token_saving = 0;
   double mix_accuracy_auto = 0, mix_accuracy_on = 0, mix_accuracy_off = 0;
+  // The tagging run's forecast for the same mix (data::tag_summary_mix_saving), when given.
+  std::optional<double> tag_forecast_mix_saving;
 };
 
 EvalReport compute_eval_metrics(const std::vector<EvalItem>& items);

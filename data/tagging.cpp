@@ -303,6 +303,7 @@ nlohmann::json tag_summary(const std::vector<ChatRecord>& records) {
   j["overall"] = overall.to_json();
   j["by_difficulty"] = nlohmann::json::object();
   for (const auto& [d, g] : by_difficulty) j["by_difficulty"][d] = g.to_json();
+  j["mix_token_saving_vs_on"] = by_difficulty.empty() ? 0.0 : tag_summary_mix_saving(j);
   j["by_family"] = nlohmann::json::array();
   for (const auto& [key, g] : by_family) {
     auto row = g.to_json();
@@ -311,6 +312,19 @@ nlohmann::json tag_summary(const std::vector<ChatRecord>& records) {
     j["by_family"].push_back(row);
   }
   return j;
+}
+
+double tag_summary_mix_saving(const nlohmann::json& summary, const std::string& where) {
+  const nlohmann::json groups = summary.value("by_difficulty", nlohmann::json::object());
+  if (!groups.is_object() || groups.empty())
+    throw Error("the tag summary has no by_difficulty groups", where, "give the .summary.json `autothink data tag` wrote");
+  double on = 0, decided = 0;
+  for (const auto& [name, g] : groups.items()) {
+    const double tokens_on = g.value("mean_tokens_on", 0.0);
+    on += tokens_on;
+    decided += (1.0 - g.value("token_saving_vs_on", 0.0)) * tokens_on;
+  }
+  return on > 0 ? 1.0 - decided / on : 0.0;
 }
 
 std::string tag_summary_text(const nlohmann::json& summary) {

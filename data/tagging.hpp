@@ -120,6 +120,11 @@ TagRunResult tag_file(Generator& generator, const std::vector<SynthRecord>& quer
 // fallbacks, forced records, mean sample tokens per mode, mean kept tokens, and the token saving
 // of the decided modes over always thinking (sample means).
 nlohmann::json tag_summary(const std::vector<ChatRecord>& records);
+// The perfect-choice forecast of a tag summary on an equal mix of its difficulties: the share of
+// completion tokens the decided modes save against always thinking, each difficulty weighing the
+// same (1 - sum_d decided_d / sum_d on_d, by the sampled means). Throws autothink::Error naming
+// `where` when the summary has no per-difficulty groups.
+double tag_summary_mix_saving(const nlohmann::json& summary, const std::string& where = "tag summary");
 // A printable table of tag_summary.
 std::string tag_summary_text(const nlohmann::json& summary);
 

@@ -282,6 +282,10 @@ TEST(tagging, summary_counts_by_difficulty) {
   EXPECT_EQ(s["by_difficulty"]["hard"]["kept_from_model"], 1);
   // Decided tokens 2+2+20+30 = 54 vs always on 10+10+20+30 = 70.
   EXPECT_NEAR(s["overall"]["token_saving_vs_on"].get<double>(), 1.0 - 54.0 / 70.0, 1e-12);
+  // On an equal mix, each difficulty's means weigh the same: easy decided 2 vs on 10, hard 25 vs 25.
+  EXPECT_NEAR(tag_summary_mix_saving(s), 1.0 - 27.0 / 35.0, 1e-12);
+  EXPECT_NEAR(s["mix_token_saving_vs_on"].get<double>(), 1.0 - 27.0 / 35.0, 1e-12);
+  EXPECT_THROW(tag_summary_mix_saving(nlohmann::json::object(), "x.json"), Error);
   std::string text = tag_summary_text(s);
   EXPECT_NE(text.find("add_hard/hard"), std::string::npos);
   EXPECT_NE(text.find("1 no-correct fallback"), std::string::npos);

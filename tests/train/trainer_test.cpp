@@ -1,7 +1,8 @@
 // `autothink train` end to end on a tiny from-scratch model: the run folder has what it promises
 // (resolved config, metrics with every loss term, checkpoints, final model), losses fall,
 // kill-and-resume reaches the same weights as an uninterrupted run, gradient accumulation gives
-// the same loss as a larger batch, bad records name file:line, and bad config keys name the key.
+// the same loss as a larger batch, bad records name file:line, bad config keys name the key, and a
+// student cut out of its teacher (train.prune_teacher) starts far ahead of one from scratch.
 #include <gtest/gtest.h>
 
 #include "trainer_run.hpp"
@@ -80,6 +81,35 @@ TEST(trainer, bad_record_and_bad_key_are_named) {
   auto key = train_cli("--config " + cfg.string() + " --out " + (dir / "run3").string() + " --set train.lrr=1");
   EXPECT_NE(key.exit_code, 0);
   EXPECT_NE(key.output.find("train.lrr"), std::string::npos) << key.output;
+}
+
+TEST(trainer, student_cut_out_of_the_teacher_starts_from_its_knowledge) {
+  auto dir = autothink::testing::temp_dir("trainer-prune");
+  auto cfg = write_tiny_config(dir);
+  const std::string base = "--config " + cfg.string() + " --set train.eval_every=0";
+  auto teacher = train_cli(base + " --out " + (dir / "teacher").string() + " --set train.steps=40 --set model.mtp_depth=0");
+  ASSERT_EQ(teacher.exit_code, 0) << teacher.output;
+  // The student: hidden 32 -> 24 and MLP 64 -> 48; heads stay whole (head_dim 8 as the teacher's).
+  const std::string student = base + " --set train.stage=distill --set train.teacher=" + (dir / "teacher" / "model").string() +
+                              " --set model.hidden_size=24 --set model.intermediate_size=48 --set model.head_dim=8"
+                              " --set train.steps=1";
+  auto pruned = train_cli(student + " --out " + (dir / "pruned").string() + " --set train.prune_teacher=true");
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.output;
+  EXPECT_NE(pruned.output.find("cut out of the teacher: hidden 32 -> 24"), std::string::npos) << pruned.output;
+  auto scratch = train_cli(student + " --out " + (dir / "scratch").string());
+  ASSERT_EQ(scratch.exit_code, 0) << scratch.output;
+  const double teacher_ce = metrics_at(dir / "teacher", 40)["ce"].get<double>();
+  const double pruned_ce = metrics_at(dir / "pruned", 1)["ce"].get<double>();
+  const double scratch_ce = metrics_at(dir / "scratch", 1)["ce"].get<double>();
+  EXPECT_LT(pruned_ce, scratch_ce - 1.0) << "teacher " << teacher_ce << ", pruned " << pruned_ce << ", scratch " << scratch_ce;
+  // A shape that cannot be cut out is refused with the key named.
+  auto deeper = train_cli(student + " --out " + (dir / "deeper").string() +
+                          " --set train.prune_teacher=true --set model.num_hidden_layers=3");
+  EXPECT_NE(deeper.exit_code, 0);
+  EXPECT_NE(deeper.output.find("num_hidden_layers"), std::string::npos) << deeper.output;
+  auto no_teacher = train_cli(base + " --out " + (dir / "none").string() + " --set train.prune_teacher=true");
+  EXPECT_NE(no_teacher.exit_code, 0);
+  EXPECT_NE(no_teacher.output.find("train.prune_teacher"), std::string::npos) << no_teacher.output;
 }
 
 }  // namespace
