@@ -253,7 +253,8 @@ void run_demo(CLI::App& root, DemoArgs& a) {
       timing.state = "FAILED (exit " + std::to_string(rc) + ")";
       timings.push_back(timing);
       for (auto& t : timings) std::printf("  %-12s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
-      throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc), config.where("demo.stages"),
+      const std::string logs = ranks > 1 ? " (ranks above 0 logged to " + (out / "logs").string() + "/" + name + ".rankR.log)" : "";
+      throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc) + logs, config.where("demo.stages"),
                   "fix the cause and re-run: finished stages are skipped");
     }
     timing.state = "ran";
@@ -273,6 +274,10 @@ void run_demo(CLI::App& root, DemoArgs& a) {
   if (fs::exists(out / "eval" / "eval.md")) {
     std::ifstream md(out / "eval" / "eval.md");
     std::printf("\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
+  }
+  if (fs::exists(out / "compare.md")) {
+    std::ifstream md(out / "compare.md");
+    std::printf("\nCold start vs RL (auto mode, held-out):\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
   }
   if (fs::exists(out / "model" / "config.json")) {
     std::printf("\nServe the final model with:\n  autothink serve --model %s\n", (out / "model").c_str());

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "data/eval.hpp"
+#include "data/eval_compare.hpp"
 #include "data/synth.hpp"
 #include "data/tagging.hpp"
 
@@ -194,6 +196,43 @@ void run_eval_command(const EvalArgs& args) {
   draw_chart(out, report, args);
 }
 
+struct CompareArgs {
+  std::vector<std::string> runs;  // NAME=EVAL_DIR (or NAME=eval.json)
+  std::vector<std::string> rl;    // NAME=RL_RUN_DIR (or NAME=metrics.jsonl)
+  std::string out;
+  int window = 10;
+};
+
+std::pair<std::string, fs::path> compare_split(const std::string& spec, const char* option, const char* file) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw Error("expected NAME=PATH, got '" + spec + "'", option, "e.g. " + std::string(option) + " srpo=demo-out/eval");
+  fs::path path = spec.substr(eq + 1);
+  if (fs::is_directory(path)) path /= file;
+  if (!fs::exists(path)) throw Error(path.string() + " not found", option);
+  return {spec.substr(0, eq), path};
+}
+
+void run_eval_compare(const CompareArgs& args) {
+  std::vector<data::CompareRun> runs;
+  for (const auto& spec : args.runs) {
+    auto [name, path] = compare_split(spec, "--run", "eval.json");
+    runs.push_back({name, core::read_json_file(path.string()), path.string(), {}});
+  }
+  for (const auto& spec : args.rl) {
+    auto [name, path] = compare_split(spec, "--rl", "metrics.jsonl");
+    auto it = std::find_if(runs.begin(), runs.end(), [&](const data::CompareRun& r) { return r.name == name; });
+    if (it == runs.end()) throw Error("no --run named '" + name + "'", "--rl", "name the RL run as its --run");
+    it->rl_metrics = core::read_jsonl_all(path.string());
+  }
+  const std::string md = data::eval_compare_markdown(runs, args.window);
+  std::printf("%s", md.c_str());
+  if (!args.out.empty()) {
+    core::atomic_write_file(args.out, md);
+    std::printf("wrote %s\n", args.out.c_str());
+  }
+}
+
 void setup_eval(CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = root.add_subcommand(
@@ -217,7 +256,21 @@ void setup_eval(CLI::App& root) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--plot-script", args->plot_script, "Chart script (default: scripts/plot_eval.sh of the source tree)");
   add_config_options(cmd, args->config, /*required=*/false);
-  cmd->callback([args]() { run_eval_command(*args); });
+
+  auto compare = std::make_shared<CompareArgs>();
+  auto* sub = cmd->add_subcommand("compare",
+                                  "Put eval reports side by side (auto accuracy, think-on, tokens, judge accuracy per "
+                                  "difficulty) with the mean reward at the start and end of RL runs");
+  sub->add_option("--run", compare->runs, "NAME=EVAL_DIR (a folder with eval.json, or the file); repeatable, in order")
+      ->required();
+  sub->add_option("--rl", compare->rl, "NAME=RL_RUN_DIR (metrics.jsonl of `autothink rl`) for a --run of that name");
+  sub->add_option("--window", compare->window, "RL steps averaged at the start and at the end")->capture_default_str();
+  sub->add_option("--out", compare->out, "Also write the Markdown here");
+  sub->callback([compare]() { run_eval_compare(*compare); });
+  cmd->callback([args, sub]() {
+    if (sub->parsed()) return;
+    run_eval_command(*args);
+  });
 }
 
 }  // namespace
