@@ -1,6 +1,7 @@
 // Rendering records for training (dual-mode or own mode), tokenizing them and caching the shard.
 #include "data/token_shard_build.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
@@ -75,11 +76,27 @@ std::vector<format::Conversation> training_conversations(const nlohmann::json& r
   return out;
 }
 
+// In sft style, a turn with a fixed judge (a forced record) trains only what the model writes
+// after the forced generation prompt: its judge, mode token and the opening tag are prefilled at
+// inference, so learning them would only teach the auto judge to copy the fixed texts. Returns
+// false (mask unchanged) when the prompt's tokens are not a prefix of the turn's.
+bool shard_mask_forced_prefill(const format::Conversation& conv, EncodedSegments& enc, const Tokenizer& tokenizer) {
+  const format::Message& last = conv.messages.back();
+  if (!shard_is_fixed_judge(last.judge) || last.mode == format::Mode::none) return true;
+  format::Conversation prompt = conv;
+  prompt.messages.pop_back();
+  const auto mode = last.mode == format::Mode::on ? format::PromptMode::on : format::PromptMode::off;
+  const std::vector<int> prefix = tokenizer.encode_with_mask(format::render_prompt(prompt, mode)).ids;
+  if (prefix.size() > enc.ids.size() || !std::equal(prefix.begin(), prefix.end(), enc.ids.begin())) return false;
+  std::fill(enc.assistant_mask.begin(), enc.assistant_mask.begin() + static_cast<std::ptrdiff_t>(prefix.size()), 0);
+  return true;
+}
+
 ShardBuildResult build_token_shard(const ShardBuildOptions& options, const Tokenizer& tokenizer) {
   if (options.inputs.empty()) throw Error("no input files for the " + options.name + " data", "data", "set data.train (a JSONL file)");
   // Cache key: everything that changes the shard's content.
   uint64_t key = 1469598103934665603ull;
-  key = shard_fnv(key, "v1");
+  key = shard_fnv(key, "v2");  // v2: sft masks the forced prefill
   key = shard_fnv(key, std::to_string(static_cast<int>(options.style)) + "/" + std::to_string(options.max_tokens));
   for (const auto& in : options.inputs) {
     std::error_code ec;
@@ -146,6 +163,9 @@ ShardBuildResult build_token_shard(const ShardBuildOptions& options, const Token
       ++result.records;
       for (const auto& conv : convs) {
         EncodedSegments enc = tokenizer.encode_with_mask(format::render(conv));
+        if (options.style == RenderStyle::own && !shard_mask_forced_prefill(conv, enc, tokenizer))
+          throw Error("the forced prompt does not tokenize as a prefix of its turn", where,
+                      "this is a template/tokenizer bug; please report it with the record");
         if (options.max_tokens > 0 && enc.ids.size() > options.max_tokens) {
           enc.ids.resize(options.max_tokens);
           enc.assistant_mask.resize(options.max_tokens);

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "core/error.hpp"
 #include "data/batcher.hpp"
+#include "data/format/template.hpp"
 #include "data/token_shard.hpp"
 #include "data/token_shard_build.hpp"
 #include "train_test_data.hpp"
@@ -94,6 +96,37 @@ TEST(token_shard, build_masks_assistant_tokens_and_caches) {
   auto again = build_token_shard(o, shared_tokenizer());
   EXPECT_TRUE(again.cached);
   EXPECT_EQ(again.path, r.path);
+}
+
+TEST(token_shard, sft_trains_forced_records_only_after_the_forced_prompt) {
+  auto dir = autothink::testing::temp_dir("shard-forced");
+  {
+    std::ofstream f(dir / "tagged.jsonl");
+    for (const char* judge : {"direct", "A direct answer was requested."})
+      f << R"({"messages":[{"role":"user","content":"What is 47 + 6?"},{"role":"assistant","content":"53","judge":")"
+        << judge << R"(","mode":"off"}]})" << "\n";
+  }
+  ShardBuildOptions o;
+  o.inputs = {(dir / "tagged.jsonl").string()};
+  o.cache_dir = dir / "cache";
+  o.style = RenderStyle::own;
+  auto r = build_token_shard(o, shared_tokenizer());
+  ASSERT_EQ(r.documents, 2u);
+  TokenShard s(r.path);
+  auto ones = [](const DocView& d) { return std::count(d.mask, d.mask + d.size, 1); };
+  // The auto record learns its judge; the forced one only what follows the prefilled prompt.
+  format::Conversation prompt;
+  prompt.messages.push_back({"user", "What is 47 + 6?"});
+  const auto forced_prompt = shared_tokenizer().encode_with_mask(format::render_prompt(prompt, format::PromptMode::off)).ids;
+  const DocView own = s.doc(0), forced = s.doc(1);
+  EXPECT_EQ(static_cast<std::size_t>(ones(forced)), forced.size - forced_prompt.size());
+  EXPECT_EQ(forced.mask[forced_prompt.size() - 1], 0);
+  EXPECT_EQ(forced.mask[forced_prompt.size()], 1);  // the answer's first token
+  EXPECT_GT(ones(own), ones(forced));
+  // Pretraining (dual-mode style) keeps the whole forced turn in the loss.
+  o.style = RenderStyle::dual_mode;
+  TokenShard pre(build_token_shard(o, shared_tokenizer()).path);
+  EXPECT_GT(ones(pre.doc(pre.doc_count() - 1)), ones(forced));
 }
 
 TEST(token_shard, bad_record_names_file_and_line_or_is_skipped) {
