@@ -252,7 +252,7 @@ void run_demo(CLI::App& root, DemoArgs& a) {
     if (rc != 0) {
       timing.state = "FAILED (exit " + std::to_string(rc) + ")";
       timings.push_back(timing);
-      for (auto& t : timings) std::printf("  %-12s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
+      for (auto& t : timings) std::printf("  %-16s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
       const std::string logs = ranks > 1 ? " (ranks above 0 logged to " + (out / "logs").string() + "/" + name + ".rankR.log)" : "";
       throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc) + logs, config.where("demo.stages"),
                   "fix the cause and re-run: finished stages are skipped");
@@ -269,8 +269,8 @@ void run_demo(CLI::App& root, DemoArgs& a) {
   }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
   std::printf("\nautothink demo summary (%s):\n", out.c_str());
-  for (auto& t : timings) std::printf("  %-12s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
-  std::printf("  %-12s %-22s %8.1fs\n", "total", "", total);
+  for (auto& t : timings) std::printf("  %-16s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
+  std::printf("  %-16s %-22s %8.1fs\n", "total", "", total);
   if (fs::exists(out / "eval" / "eval.md")) {
     std::ifstream md(out / "eval" / "eval.md");
     std::printf("\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
