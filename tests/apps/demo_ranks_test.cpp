@@ -1,0 +1,83 @@
+// `autothink demo` stages with `ranks: N`: the demo launches N data-parallel processes as torchrun
+// would (rank 0 hosts the TCPStore and prints; rank 1 logs to OUT/logs/STAGE.rank1.log), the run
+// gives the same model as one process with the whole batch, a finished stage is skipped, and a
+// bad ranks value is an error naming the key.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "test_paths.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using autothink::testing::run_command;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// synth -> tokenizer -> a 4-step pretrain with `ranks` processes of `batch` documents each.
+fs::path write_demo(const fs::path& dir, int ranks, int batch) {
+  std::ofstream y(dir / "demo.yaml");
+  y << "demo:\n  stages:\n"
+       "    - name: synth\n      command: data synth\n      args: [\"--out\", \"{out}/data\"]\n"
+       "      output: data/dual_mode.jsonl\n"
+       "      data: {synth: {seed: 3, easy_train: 40, easy_dev: 4, easy_test: 4, hard_train: 40, hard_dev: 4, hard_test: 4}}\n"
+       "    - name: tokenizer\n      command: tokenizer train\n"
+       "      args: [\"--input\", \"{out}/data/dual_mode.jsonl\", \"--out\", \"{out}/tokenizer\"]\n"
+       "      output: tokenizer/tokenizer.model\n      tokenizer: {vocab_size: 340}\n"
+       "    - name: pretrain\n      command: train\n      ranks: " << ranks << "\n"
+       "      args: [\"--out\", \"{out}/run\", \"--no-progress\", \"--set\", \"train.tokenizer={out}/tokenizer/tokenizer.model\",\n"
+       "             \"--set\", \"data.train=[{out}/data/dual_mode.jsonl]\"]\n"
+       "      output: run/model/config.json\n"
+       "      model: {hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4,\n"
+       "              num_key_value_heads: 2, max_position_embeddings: 256}\n"
+       "      data: {max_len: 128}\n"
+       "      train: {stage: pretrain, steps: 4, batch_size: " << batch << ", lr: 0.003, warmup: 1, seed: 2}\n";
+  return dir / "demo.yaml";
+}
+
+double last_loss(const fs::path& run) {
+  std::ifstream in(run / "metrics.jsonl");
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  const auto at = last.find("\"loss\":");
+  return at == std::string::npos ? -1 : std::stod(last.substr(at + 7));
+}
+
+TEST(demo_ranks, two_ranks_train_like_one_process_with_the_whole_batch) {
+  auto dir = autothink::testing::temp_dir("demo-ranks");
+  fs::create_directories(dir / "two");
+  fs::create_directories(dir / "one");
+  const std::string bin = autothink::testing::autothink_binary();
+  auto two = run_command(bin + " demo --config " + write_demo(dir / "two", 2, 4).string() + " --out " + (dir / "out2").string(), true);
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_NE(two.output.find("pretrain (2 ranks)"), std::string::npos) << two.output;
+  EXPECT_NE(two.output.find("rank 0/2"), std::string::npos) << two.output;
+  const std::string rank1 = read_file(dir / "out2" / "logs" / "pretrain.rank1.log");
+  EXPECT_NE(rank1.find("rank 1/2"), std::string::npos) << rank1;
+  auto one = run_command(bin + " demo --config " + write_demo(dir / "one", 1, 8).string() + " --out " + (dir / "out1").string(), true);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_NEAR(last_loss(dir / "out2" / "run"), last_loss(dir / "out1" / "run"), 1e-4);
+  // Re-running skips what is done.
+  auto again = run_command(bin + " demo --config " + (dir / "two" / "demo.yaml").string() + " --out " + (dir / "out2").string(), true);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("pretrain: run/model/config.json exists, skipped"), std::string::npos) << again.output;
+}
+
+TEST(demo_ranks, a_bad_ranks_value_names_the_key) {
+  auto dir = autothink::testing::temp_dir("demo-ranks-bad");
+  auto cfg = write_demo(dir, 0, 4);
+  auto r = run_command(autothink::testing::autothink_binary() + " demo --config " + cfg.string() + " --out " + (dir / "out").string(), true);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("ranks"), std::string::npos) << r.output;
+}
+
+}  // namespace
