@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace autothink::core {
@@ -145,6 +146,27 @@ Config Config::from_root(YAML::Node root, const std::string& source, const std::
   return Config(shared, root, "");
 }
 
+// yaml-cpp keeps both entries of a key written twice and reads the first, so the second would be
+// dropped without a word: refuse it, naming both lines.
+void config_reject_duplicate_keys(const YAML::Node& node, const std::string& source, const std::string& path) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) config_reject_duplicate_keys(node[i], source, path + "." + std::to_string(i));
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    const std::string full = path.empty() ? key : path + "." + key;
+    const int line = kv.first.Mark().line + 1;
+    auto [it, fresh] = first_line.emplace(key, line);
+    if (!fresh)
+      throw Error("duplicate key " + full + " (first at line " + std::to_string(it->second) + ")",
+                  source + ":" + std::to_string(line), "keep one of them; YAML would silently use the first");
+    config_reject_duplicate_keys(kv.second, source, full);
+  }
+}
+
 Config Config::parse(const std::string& text, const std::string& source_name, const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
@@ -155,6 +177,7 @@ Config Config::parse(const std::string& text, const std::string& source_name, co
   } catch (const YAML::Exception& e) {
     throw Error("cannot parse YAML: " + e.msg, source_name);
   }
+  config_reject_duplicate_keys(root, source_name, "");
   return from_root(root, source_name, overrides);
 }
 

@@ -135,6 +135,16 @@ TEST(config, yaml_syntax_error_names_file_and_line) {
   EXPECT_NE(msg.find("cannot parse YAML"), std::string::npos) << msg;
 }
 
+TEST(config, duplicate_key_names_both_lines) {
+  std::string msg = error_of([] { Config::parse("train:\n  steps: 5\n  lr: 1\n  steps: 7\n", "dup.yaml"); });
+  EXPECT_NE(msg.find("duplicate key train.steps (first at line 2)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("dup.yaml:4"), std::string::npos) << msg;
+  // Inside a list of maps too; the same key in different maps is fine.
+  msg = error_of([] { Config::parse("demo:\n  stages:\n    - name: a\n    - name: b\n      name: c\n", "s.yaml"); });
+  EXPECT_NE(msg.find("duplicate key demo.stages.1.name"), std::string::npos) << msg;
+  EXPECT_NO_THROW(Config::parse("a: {x: 1}\nb: {x: 2}\n", "ok.yaml"));
+}
+
 TEST(config, set_overrides_scalars_lists_and_creates_maps) {
   Config c = Config::parse(kTrainYaml, "x.yaml",
                            {"train.lr=1e-2", "data.files=[c.jsonl,d.jsonl]", "rl.kl.beta=0.05", "train.out=run 1"});
