@@ -124,8 +124,10 @@ TEST(rl_run, grpo_kl_and_several_updates_per_step) {
   auto dir = autothink::testing::temp_dir("rl-grpo");
   auto policy = rl_make_policy(dir);
   auto cfg = rl_write_config(dir, "  algorithm: grpo\n  kl_beta: 0.05\n  epochs: 2\n  minibatches: 2\n"
-                                  "  aggregation: seq_mean_token_sum_norm\n  lr: 5.0e-3\n");
-  auto r = rl_cli("--config " + cfg.string() + " --model " + policy.string() + " --out " + (dir / "run").string());
+                                  "  aggregation: seq_mean_token_sum_norm\n");
+  // lr is a base key: changed with --set (a second `lr:` in the file is an error).
+  auto r = rl_cli("--config " + cfg.string() + " --model " + policy.string() + " --out " + (dir / "run").string() +
+                  " --set rl.lr=5e-3");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto lines = rl_metrics(dir / "run");
   ASSERT_EQ(lines.size(), 3u);
