@@ -3,9 +3,6 @@
 // the output it produces, and carries its own config sections; the demo writes those sections
 // to OUT/configs/<stage>.yaml and runs the command as a child process (fresh state, and the same
 // command a user would type). A stage whose output exists is skipped, so re-running resumes.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 #include "core/config_registry.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/launcher_env.hpp"
 #include "core/log.hpp"
 
 namespace autothink::apps {
@@ -92,23 +90,6 @@ bool command_exists(CLI::App& root, const std::vector<std::string>& words) {
   return true;
 }
 
-// A free loopback TCP port for a stage's TCPStore (bound, read, released).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw Error("cannot open a socket to find a free port", "autothink demo");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw Error("cannot bind a loopback port for the stage's TCPStore", "autothink demo");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Runs the stage command as `ranks` child processes (one when ranks == 1) and waits for all.
 // With several ranks each child gets the env:// launch variables torchrun sets; rank 0 hosts the
 // TCPStore and prints to the console, the others write to log_dir/<name>.rank<R>.log. Returns the
@@ -117,7 +98,7 @@ int run_child(const std::vector<std::string>& argv, int ranks, const fs::path& l
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  const int port = ranks > 1 ? free_port() : 0;
+  const int port = ranks > 1 ? core::free_loopback_port() : 0;
   const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
   std::fflush(stderr);
@@ -239,15 +220,15 @@ void run_demo(CLI::App& root, DemoArgs& a) {
       }
     std::string shown;
     for (size_t k = 1; k < argv.size(); ++k) shown += " " + argv[k];
-    const std::string launch = stage.get<int64_t>("ranks", 1) > 1 ? " (" + std::to_string(stage.get<int64_t>("ranks", 1)) + " ranks)" : "";
+    const int64_t ranks = stage.get<int64_t>("ranks", 1);
+    if (ranks < 1 || ranks > 64) throw Error("ranks must be between 1 and 64", stage.where("ranks"));
+    const std::string launch = ranks > 1 ? " (" + std::to_string(ranks) + " ranks)" : "";
     std::printf("[%zu/%zu] %s%s: autothink%s\n", i + 1, stages.size(), name.c_str(), launch.c_str(), shown.c_str());
     if (blocked && !output.empty()) {
       // Inputs from a missing stage: try anyway, the command reports what it lacks.
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const int ranks = static_cast<int>(stage.get<int64_t>("ranks", 1));
-    if (ranks < 1 || ranks > 64) throw Error("ranks must be between 1 and 64", stage.where("ranks"));
-    int rc = run_child(argv, ranks, out / "logs", name);
+    int rc = run_child(argv, static_cast<int>(ranks), out / "logs", name);
     timing.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (rc != 0) {
       timing.state = "FAILED (exit " + std::to_string(rc) + ")";

@@ -1,9 +1,15 @@
 #include "core/launcher_env.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -195,6 +201,21 @@ std::string slurm_trim(const std::string& s) {
 }
 
 }  // namespace
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0) ::close(fd);
+  if (port < 0) throw Error("cannot bind a loopback port for the TCPStore", "free_loopback_port", std::strerror(errno));
+  return port;
+}
 
 std::string first_slurm_host(const std::string& nodelist) {
   // The first entry ends at the first comma outside brackets.

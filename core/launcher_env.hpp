@@ -38,6 +38,11 @@ using GetEnv = std::function<const char*(const char*)>;
 
 LaunchEnv detect_launch_env(const GetEnv& getenv = [](const char* name) -> const char* { return std::getenv(name); });
 
+// A loopback TCP port nobody listens on right now (the kernel's pick, released at once; another
+// process could still take it before the store binds it). For a local launch's MASTER_PORT.
+// Throws autothink::Error when no socket can be bound.
+int free_loopback_port();
+
 // Helpers exposed for tests and for other launch code.
 // First host of a Slurm hostlist: "gpu[003-010,12],cpu1" → "gpu003"; "" for an empty list.
 std::string first_slurm_host(const std::string& nodelist);

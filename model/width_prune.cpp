@@ -90,7 +90,10 @@ std::shared_ptr<Qwen2Model> width_prune(Qwen2Model& source, const ModelConfig& t
   require_equal(s.kv_heads(), target.kv_heads(), "num_key_value_heads");
   require_equal(s.head_size(), target.head_size(), "head_dim");
   require_equal(s.tie_word_embeddings, target.tie_word_embeddings, "tie_word_embeddings");
-  if (s.rope_theta != target.rope_theta) require_equal(0, 1, "rope_theta");
+  if (s.rope_theta != target.rope_theta)
+    throw Error("key 'rope_theta' differs: the pruned model must keep " + std::to_string(s.rope_theta) + ", got " +
+                    std::to_string(target.rope_theta),
+                kWhere, "set 'rope_theta' to the source's value");
   require_not_larger(s.hidden_size, target.hidden_size, "hidden_size");
   require_not_larger(s.intermediate_size, target.intermediate_size, "intermediate_size");
 

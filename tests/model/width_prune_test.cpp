@@ -111,6 +111,9 @@ TEST(width_prune, refuses_shapes_it_cannot_cut) {
   t.head_dim = 0;  // implicit head_dim 4 != the source's 8
   expect_error(t, "head_dim");
   t = source.config();
+  t.rope_theta = 500000.0;
+  expect_error(t, "rope_theta");
+  t = source.config();
   try {
     autothink::model::width_prune(source, t, {});
     ADD_FAILURE() << "expected an error for no calibration tokens";

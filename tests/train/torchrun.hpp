@@ -2,33 +2,16 @@
 // and the torchrun command line for the two launch styles (standalone, and static rendezvous
 // whose agent hosts the store). Shared by tests that start ranks (train, trainer end-to-end).
 #pragma once
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 
+#include "core/launcher_env.hpp"
 #include "test_paths.hpp"
 
 namespace autothink::testing {
 
-// A port nobody listens on right now (the kernel's pick; another process could still take it).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
+// A port nobody listens on right now (see core::free_loopback_port).
+inline int free_port() { return core::free_loopback_port(); }
 
 // Empty when torchrun can run; else why not (for GTEST_SKIP).
 inline std::string torchrun_unavailable() {
