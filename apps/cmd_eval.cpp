@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "apps/cli_common.hpp"
@@ -155,6 +156,11 @@ void run_eval_command(const EvalArgs& args) {
     if (!fs::exists(path)) throw Error("metrics file not found: " + path, "--metrics", "give RUN/metrics.jsonl of `autothink train`");
   }
 
+  // Read the tag report before the (long) evaluation, so a bad file fails at once.
+  std::optional<double> tag_forecast;
+  if (!args.tag_report.empty())
+    tag_forecast = data::tag_summary_mix_saving(core::read_json_file(args.tag_report), args.tag_report);
+
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
   auto source = open_generator(args.source, options.batch_size * 3, questions, options.max_tokens);
@@ -169,8 +175,7 @@ void run_eval_command(const EvalArgs& args) {
                               [&](int64_t done, int64_t) { progress.update(done); });
   progress.finish();
   data::EvalReport report = data::compute_eval_metrics(items);
-  if (!args.tag_report.empty())
-    report.tag_forecast_mix_saving = data::tag_summary_mix_saving(core::read_json_file(args.tag_report), args.tag_report);
+  report.tag_forecast_mix_saving = tag_forecast;
 
   const fs::path out(args.out);
   core::ensure_dir(out.string());
