@@ -1,35 +1,41 @@
 #!/usr/bin/env bash
-# Installs every Debian package autothink needs (build, tests, demo, fuzzing). Idempotent.
+# Installs everything autothink needs on Debian bookworm, idempotently:
+#  1. Debian packages (compilers, CMake, yaml-cpp, sentencepiece, Boost, GoogleTest, CLI11,
+#     nlohmann-json, Gloo headers, clang for fuzzing, gnuplot for charts, python3-venv);
+#  2. the project venv .venv/ from requirements.txt (exact pins) constrained by requirements.lock:
+#     PyTorch 2.x (libtorch for every build, torchrun), transformers, tokenizers, safetensors,
+#     openai, numpy, gguf. Re-run after editing either file: a stamp of both decides.
+# Env: AUTOTHINK_VENV (default .venv), AUTOTHINK_BASE_PYTHON (default /usr/bin/python3).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(build-essential cmake ninja-build pkg-config
-      libtorch-dev python3-torch libgloo-dev
-      libopenblas0-pthread
+      libgloo-dev
       libsentencepiece-dev sentencepiece
       libyaml-cpp-dev libboost-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev libgmock-dev
       clang libclang-rt-14-dev
+      python3 python3-venv
       gnuplot-nox curl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# Debian's libtorch calls whatever libblas.so.3 is selected; the reference BLAS is ~20x slower.
-if command -v update-alternatives >/dev/null; then
-  alt=$(update-alternatives --list libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep openblas | head -1 || true)
-  if [ -n "$alt" ]; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO update-alternatives --set libblas.so.3-x86_64-linux-gnu "$alt" >/dev/null
-  fi
-fi
-# Node.js + npm for the end-to-end test of the official `openai` npm client (tests/e2e; it is
-# skipped without them). Debian's nodejs (18) suffices; a newer one already installed is kept.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm ||
-    echo "deps.sh: nodejs/npm not installed; the e2e test serve.e2e_openai_npm will be skipped" >&2
+
+venv="${AUTOTHINK_VENV:-.venv}"
+base_python="${AUTOTHINK_BASE_PYTHON:-/usr/bin/python3}"
+stamp="$venv/.autothink-requirements"
+want="$(cat requirements.txt requirements.lock | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  start=$(date +%s)
+  [ -x "$venv/bin/python" ] || "$base_python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip==26.3
+  # torch's wheel pulls the CUDA runtime libraries (~4 GB unpacked); pip shows its progress.
+  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+    -r requirements.txt -c requirements.lock
+  echo "$want" > "$stamp"
+  echo "deps.sh: $venv ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1)): torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
 fi

@@ -1,5 +1,5 @@
-// c10d across libtorch versions: which collective base class to hold (1.13: ProcessGroup,
-// 2.x: Backend), and how to build a Gloo (CPU) or NCCL (CUDA) group on a store. Only
+// c10d behind one small surface: the collective base class to hold (2.x: Backend) and how to
+// build a Gloo (CPU) or NCCL (CUDA) group on a store. Only
 // train/process_group.cpp includes this; nothing else should see c10d.
 #pragma once
 #include <chrono>
@@ -20,11 +20,7 @@
 namespace autothink::train::c10d_compat {
 
 // The class whose virtual allreduce/broadcast/barrier both Gloo and NCCL implement.
-#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
 using Collectives = ::c10d::Backend;
-#else
-using Collectives = ::c10d::ProcessGroup;
-#endif
 using CollectivesPtr = c10::intrusive_ptr<Collectives>;
 using StorePtr = c10::intrusive_ptr<::c10d::Store>;
 

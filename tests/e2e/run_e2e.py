@@ -14,30 +14,12 @@ Standard library only.
 import argparse
 import filecmp
 import os
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-SKIP = 77
-HERE = os.path.dirname(os.path.abspath(__file__))
-API_KEY = "e2e-secret"
-
-
-def skip(why):
-    print(f"SKIP: {why}", flush=True)
-    sys.exit(SKIP)
-
-
-def fail(why, log_path=None):
-    print(f"FAIL: {why}", flush=True)
-    if log_path and os.path.exists(log_path):
-        with open(log_path, errors="replace") as f:
-            print(f"--- {log_path} ---\n{f.read()}", flush=True)
-    sys.exit(1)
+from serve_process import API_KEY, HERE, fail, skip, start_server, stop_server
 
 
 def npm_install(work):
@@ -52,17 +34,19 @@ def npm_install(work):
         skip(f"node {version or '?'} is too old (the openai@4 client needs Node.js >= 18)")
     os.makedirs(work, exist_ok=True)
     lock = os.path.join(work, "package-lock.json")
-    installed = os.path.join(work, "node_modules", "openai", "package.json")
+    installed = os.path.join(work, "node_modules", "openai", "index.js")
     fresh = os.path.exists(installed) and os.path.exists(lock) and \
         filecmp.cmp(lock, os.path.join(HERE, "package-lock.json"), shallow=False)
     for name in ("package.json", "package-lock.json", "openai_client.mjs"):
         shutil.copyfile(os.path.join(HERE, name), os.path.join(work, name))
     if fresh:
         return
-    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", work],
+    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--fetch-retries=0", "--fetch-timeout=15000", "--prefix", work],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
     if r.returncode != 0:
         skip(f"`npm ci` failed (exit {r.returncode}; no network or registry?):\n{r.stdout[-3000:]}")
+    if not os.path.exists(os.path.join(work, "node_modules", "openai", "index.js")):
+        skip(f"`npm ci` exited 0 but installed no openai package (registry unreachable?):\n{r.stdout[-3000:]}")
 
 
 def make_model(autothink, fixture, work):
@@ -83,49 +67,6 @@ def make_model(autothink, fixture, work):
     return model
 
 
-def start_server(autothink, model, log_path, deadline_s=60):
-    """Starts `autothink serve --port 0`, reads the port from its log, waits for /health."""
-    log = open(log_path, "w")
-    proc = subprocess.Popen([autothink, "serve", "--model", model, "--port", "0", "--api-key", API_KEY,
-                             "--max-batch", "4", "--set", "serve.shutdown_grace_s=5"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    pattern = re.compile(r"listening on http://127\.0\.0\.1:([0-9]+)/v1")
-    port = None
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            fail(f"autothink serve exited {proc.returncode} before listening", log_path)
-        if port is None:
-            with open(log_path, errors="replace") as f:
-                m = pattern.search(f.read())
-            if m:
-                port = int(m.group(1))
-        if port is not None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return proc, port
-            except OSError:
-                pass
-        time.sleep(0.1)
-    proc.kill()
-    proc.wait()
-    fail(f"autothink serve was not healthy within {deadline_s} s", log_path)
-
-
-def stop_server(proc, timeout_s=20):
-    """SIGTERM; returns the exit code (None if it had to be killed)."""
-    if proc.poll() is not None:
-        return proc.returncode
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--autothink", required=True, help="the autothink binary")
@@ -141,7 +82,7 @@ def main():
     npm_install(npm_dir)
     model = make_model(args.autothink, args.fixture, args.work)
     log_path = os.path.join(args.work, "server.log")
-    proc, port = start_server(args.autothink, model, log_path)
+    proc, port = start_server(args.autothink, model, log_path, ["--max-batch", "4"])
     base_url = f"http://127.0.0.1:{port}/v1"
     print(f"server at {base_url} after {time.monotonic() - started:.1f} s", flush=True)
     try:

@@ -12,6 +12,7 @@
 #include "data/tokenizer.hpp"
 #include "model/checkpoint.hpp"
 #include "model/qwen2.hpp"
+#include "rl/rl_test_config.hpp"
 #include "train/torchrun.hpp"
 #include "train/train_test_data.hpp"
 
@@ -42,25 +43,6 @@ fs::path rl_make_policy(const fs::path& dir) {
   return dir / "policy";
 }
 
-// Synth prompts (easy and hard additions) and a config; returns the config path.
-fs::path rl_write_config(const fs::path& dir, const std::string& extra = "") {
-  std::ofstream p(dir / "prompts.jsonl");
-  for (int i = 0; i < 12; ++i) {
-    int a = 3 + i * 7 % 40, b = 5 + i * 11 % 40;
-    bool hard = i % 2;
-    nlohmann::json r = {{"id", "t/" + std::to_string(i)}, {"family", hard ? "add_hard" : "add_easy"},
-                        {"difficulty", hard ? "hard" : "easy"}, {"question", "What is " + std::to_string(a) + " + " + std::to_string(b) + "?"},
-                        {"answer", std::to_string(a + b)}, {"cot", "add"}};
-    p << r.dump() << "\n";
-  }
-  std::ofstream y(dir / "rl.yaml");
-  y << "rl:\n  prompts: [" << (dir / "prompts.jsonl").string() << "]\n"
-    << "  steps: 3\n  prompts_per_step: 4\n  group_size: 4\n  forced_per_mode: 1\n  max_tokens: 24\n"
-       "  temperature: 1.0\n  lr: 1.0e-3\n  token_cost: 0.3\n  seed: 7\n  micro_batch: 5\n"
-    << extra;
-  return dir / "rl.yaml";
-}
-
 autothink::testing::CommandResult rl_cli(const std::string& args) {
   return run_command(autothink::testing::autothink_binary() + " rl " + args + " --no-progress", true);
 }
@@ -70,7 +52,7 @@ std::vector<nlohmann::json> rl_metrics(const fs::path& run) { return core::read_
 TEST(rl_run, writes_metrics_checkpoint_and_model) {
   auto dir = autothink::testing::temp_dir("rl-run");
   auto policy = rl_make_policy(dir);
-  auto cfg = rl_write_config(dir, "  save_every: 2\n");
+  auto cfg = autothink::testing::rl_write_config(dir, "  save_every: 2\n");
   auto r = rl_cli("--config " + cfg.string() + " --model " + policy.string() + " --out " + (dir / "run").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto lines = rl_metrics(dir / "run");
@@ -99,7 +81,7 @@ TEST(rl_run, writes_metrics_checkpoint_and_model) {
 TEST(rl_run, resumed_run_matches_uninterrupted_run) {
   auto dir = autothink::testing::temp_dir("rl-resume");
   auto policy = rl_make_policy(dir);
-  auto cfg = rl_write_config(dir);
+  auto cfg = autothink::testing::rl_write_config(dir);
   const std::string base = "--config " + cfg.string() + " --model " + policy.string();
   auto full = rl_cli(base + " --out " + (dir / "full").string());
   ASSERT_EQ(full.exit_code, 0) << full.output;
@@ -123,7 +105,7 @@ TEST(rl_run, resumed_run_matches_uninterrupted_run) {
 TEST(rl_run, grpo_kl_and_several_updates_per_step) {
   auto dir = autothink::testing::temp_dir("rl-grpo");
   auto policy = rl_make_policy(dir);
-  auto cfg = rl_write_config(dir, "  algorithm: grpo\n  kl_beta: 0.05\n  epochs: 2\n  minibatches: 2\n"
+  auto cfg = autothink::testing::rl_write_config(dir, "  algorithm: grpo\n  kl_beta: 0.05\n  epochs: 2\n  minibatches: 2\n"
                                   "  aggregation: seq_mean_token_sum_norm\n");
   // lr is a base key: changed with --set (a second `lr:` in the file is an error).
   auto r = rl_cli("--config " + cfg.string() + " --model " + policy.string() + " --out " + (dir / "run").string() +
@@ -149,7 +131,7 @@ TEST(rl_torchrun, two_ranks_match_one_process_on_the_first_step) {
   if (!reason.empty()) GTEST_SKIP() << reason;
   auto dir = autothink::testing::temp_dir("rl-2r");
   auto policy = rl_make_policy(dir);
-  auto cfg = rl_write_config(dir, "  minibatches: 2\n");
+  auto cfg = autothink::testing::rl_write_config(dir, "  minibatches: 2\n");
   const std::string args = "rl --config " + cfg.string() + " --model " + policy.string() +
                            " --set rl.steps=1 --set rl.dist_timeout_s=60 --no-progress";
   auto one = run_command(autothink::testing::autothink_binary() + " " + args + " --out " + (dir / "one").string(), true);

@@ -1,4 +1,4 @@
-// Test helpers for multi-process runs: a free TCP port, whether Debian's torchrun can run here,
+// Test helpers for multi-process runs: a free TCP port, whether the venv's torchrun can run here,
 // and the torchrun command line for the two launch styles (standalone, and static rendezvous
 // whose agent hosts the store). Shared by tests that start ranks (train, trainer end-to-end).
 #pragma once
@@ -21,26 +21,22 @@ inline std::string torchrun_unavailable() {
 }
 
 enum class LaunchStyle {
-  standalone,  // --standalone: c10d rendezvous, rank 0 hosts the store (USE_AGENT_STORE=False)
-  agent_store  // --nnodes 1 --master_port P: static rendezvous, the agent hosts the store
+  standalone,  // --standalone: c10d rendezvous on a free port (torch 2.x: the agent hosts the store too)
+  agent_store  // --nnodes 1 --master-port P: static rendezvous, the agent hosts the store
 };
 
-// `python -m torch.distributed.run --no_python ... program args`, with the flags torch 1.13 under
-// Python 3.11 needs (--redirects 2 --tee 1 --log_dir), bounded by `timeout_s`.
-// --standalone always uses port 29400 for its rendezvous (torch 1.13 hard-codes it) and two such
-// runs at once would share one store, so standalone launches are serialised with a lock file.
+// `python -m torch.distributed.run --no-python ... program args` (the venv's torch 2.x, flags
+// spelled with hyphens), logs redirected into `log_dir` for failure messages, bounded by `timeout_s`.
+// --standalone picks a free rendezvous port (torch 2.x), so launches may run side by side.
 inline std::string torchrun_command(LaunchStyle style, int nproc, const std::filesystem::path& log_dir,
                                     const std::string& program_and_args, int timeout_s = 300) {
-  std::filesystem::create_directories(build_dir() / "tmp");
-  std::string lock = (build_dir() / "tmp" / "torchrun-standalone.lock").string();
   std::string cmd = "timeout " + std::to_string(timeout_s) + " ";
-  if (style == LaunchStyle::standalone) cmd += "flock " + lock + " ";
-  cmd += python() + " -m torch.distributed.run --no_python --nproc_per_node " + std::to_string(nproc) +
-         " --redirects 2 --tee 1 --log_dir " + log_dir.string() + " --max_restarts 0 ";
+  cmd += python() + " -m torch.distributed.run --no-python --nproc-per-node " + std::to_string(nproc) +
+         " --redirects 3 --tee 3 --log-dir " + log_dir.string() + " --max-restarts 0 ";
   if (style == LaunchStyle::standalone)
     cmd += "--standalone ";
   else
-    cmd += "--nnodes 1 --master_addr 127.0.0.1 --master_port " + std::to_string(free_port()) + " ";
+    cmd += "--nnodes 1 --master-addr 127.0.0.1 --master-port " + std::to_string(free_port()) + " ";
   return cmd + program_and_args;
 }
 

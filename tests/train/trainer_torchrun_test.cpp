@@ -1,4 +1,4 @@
-// `autothink train` on 2 ranks under Debian's real torchrun (both launch styles): after N steps
+// `autothink train` on 2 ranks under the venv's real torchrun (torch 2.x) (both launch styles): after N steps
 // the loss equals a 1-process run with the same global batch (world × batch_size × grad_accum),
 // because every loss term is normalised by the global count of loss tokens.
 #include <gtest/gtest.h>
