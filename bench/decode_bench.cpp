@@ -5,6 +5,7 @@
 //   {"autothink_decode_tok_s_bs1": ..., "autothink_decode_tok_s_bs16": ..., ...}
 // Usage: decode_bench (--save DIR | --model DIR) [--prompt-len 64] [--new-tokens 128]
 //                     [--batch 1,16] [--threads 2] [--repeat 3] [shape flags, see --help]
+#include <map>
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,7 @@ namespace {
 namespace model = autothink::model;
 
 struct BenchArgs {
-  std::string save_dir, model_dir;
+  std::string save_dir, model_dir, dtype = "float32";
   int prompt_len = 64, new_tokens = 128, threads = 2, repeat = 3;
   std::vector<int> batches{1, 16};
   model::ModelConfig shape;  // defaults: the teacher of configs/tiny.yaml
@@ -56,7 +57,11 @@ int run(const BenchArgs& args) {
   torch::manual_seed(0);
   std::shared_ptr<model::Qwen2Model> net;
   if (!args.model_dir.empty()) {
-    net = model::load_model(args.model_dir);
+    const std::map<std::string, torch::ScalarType> dtypes{
+        {"float32", torch::kFloat32}, {"bfloat16", torch::kBFloat16}, {"float16", torch::kFloat16}};
+    auto it = dtypes.find(args.dtype);
+    if (it == dtypes.end()) throw autothink::Error("--dtype must be float32, bfloat16 or float16, got " + args.dtype, "decode_bench");
+    net = model::load_model(args.model_dir, torch::kCPU, it->second);
   } else {
     model::ModelConfig config = args.shape;
     model::finalize_config(config, "decode_bench shape");
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
   source->add_option("--save", args.save_dir, "Build a random-weight model of the shape below and save it here");
   source->add_option("--model", args.model_dir, "Benchmark this existing model folder instead");
   source->require_option(1);
+  app.add_option("--dtype", args.dtype, "Weights and compute dtype with --model: float32 | bfloat16 | float16")->capture_default_str();
   app.add_option("--prompt-len", args.prompt_len, "Random prompt tokens per sequence")->capture_default_str();
   app.add_option("--new-tokens", args.new_tokens, "Tokens generated per sequence")->capture_default_str();
   app.add_option("--batch", args.batches, "Batch sizes, e.g. 1,16")->delimiter(',')->capture_default_str();

@@ -1,4 +1,4 @@
-"""CPU peer for bench/decode.sh: the same Qwen2 model in plain PyTorch (Debian's python3-torch,
+"""CPU peer for bench/decode.sh: the same Qwen2 model in plain PyTorch (the venv's torch,
 no transformers), greedy decoding with a KV cache, batch 1 and 16. Loads an autothink/HF model
 folder (config.json + model.safetensors). Prints one JSON line.
 Timing includes prefill (as bench/decode_bench); the fastest of REPEAT timed runs is reported.

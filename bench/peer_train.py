@@ -1,10 +1,13 @@
-"""CPU peer for bench/train.sh: the same Qwen2 shape and training step in plain PyTorch (Debian's
-python3-torch, no transformers): forward, CE masked to assistant tokens, backward, clip, AdamW
-(weight decay on matrices only, as autothink's) — on the documents of autothink's own token shard
+"""CPU peers for bench/train.sh: the same Qwen2 shape and training step, either Hugging Face
+transformers (PEER=transformers: Qwen2ForCausalLM built from autothink's saved config.json, SDPA
+attention, fused AdamW) or plain PyTorch (PEER=pytorch: the model written out below, no
+transformers): forward, CE masked to assistant tokens, backward, clip, AdamW (weight decay on
+matrices only, as autothink's) — on the documents of autothink's own token shard
 (run/shards/train-*.shard), batched as autothink batches them: one document per row, padded to the
 longest of the batch, cut at MAX_LEN. Tokens/s counts real (non-pad) tokens, as autothink's
 metrics.jsonl does. Prints one JSON line.
-Usage: peer_train.py SHARD HIDDEN INTER LAYERS HEADS KV_HEADS VOCAB TIED BATCH MAX_LEN STEPS THREADS"""
+Usage: peer_train.py SHARD HIDDEN INTER LAYERS HEADS KV_HEADS VOCAB TIED BATCH MAX_LEN STEPS THREADS
+                     [PEER [CONFIG_JSON]]   (PEER: pytorch (default) | transformers)"""
 import json, struct, sys, time
 import torch
 import torch.nn as nn
@@ -12,6 +15,8 @@ import torch.nn.functional as F
 
 SHARD = sys.argv[1]
 H, I, L, NH, NKV, V, TIED, B, MAXLEN, STEPS, THREADS = map(int, sys.argv[2:13])
+PEER = sys.argv[13] if len(sys.argv) > 13 else "pytorch"
+CONFIG_JSON = sys.argv[14] if len(sys.argv) > 14 else None
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 HD = H // NH
@@ -90,11 +95,26 @@ class Model(nn.Module):
 docs = read_shard(SHARD)
 if len(docs) < B:
     sys.exit(f"{SHARD}: {len(docs)} documents, fewer than one batch of {B}")
-m = Model()
-matrices = [p for p in m.parameters() if p.dim() >= 2]
-others = [p for p in m.parameters() if p.dim() < 2]
+if PEER == "transformers":
+    import transformers
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    config = Qwen2Config.from_json_file(CONFIG_JSON)
+    config._attn_implementation = "sdpa"
+    hf = Qwen2ForCausalLM(config).train()
+    m = lambda ids: hf(input_ids=ids).logits  # noqa: E731 (no attention mask: right padding under a causal mask)
+    params = list(hf.parameters())
+    versions = {"transformers": transformers.__version__, "attn": "sdpa", "adamw": "fused"}
+elif PEER == "pytorch":
+    model = Model()
+    m = model
+    params = list(model.parameters())
+    versions = {"adamw": "default"}
+else:
+    sys.exit(f"unknown peer {PEER!r}: pytorch or transformers")
+matrices = [p for p in params if p.dim() >= 2]
+others = [p for p in params if p.dim() < 2]
 opt = torch.optim.AdamW([{"params": matrices, "weight_decay": 0.01}, {"params": others, "weight_decay": 0.0}],
-                        lr=2e-3, betas=(0.9, 0.95), eps=1e-8)
+                        lr=2e-3, betas=(0.9, 0.95), eps=1e-8, fused=PEER == "transformers")
 order = torch.randperm(len(docs)).tolist()
 cursor = 0
 
@@ -121,7 +141,7 @@ def step():
     ce = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1), reduction="none")
     loss = (ce * target_mask).sum() / target_mask.sum().clamp(min=1)
     opt.zero_grad(); loss.backward()
-    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
+    torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step()
     return real
 
 
@@ -131,4 +151,4 @@ tokens, t0 = 0, time.perf_counter()
 for _ in range(STEPS):
     tokens += step()
 dt = time.perf_counter() - t0
-print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "tokens_per_s": tokens / dt, "steps": STEPS}))
+print(json.dumps({"peer": PEER, "torch": torch.__version__, "tokens_per_s": tokens / dt, "steps": STEPS, **versions}))

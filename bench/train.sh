@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Training throughput on CPU, the tiny teacher of configs/tiny.yaml (shape, batch 32, max_len 256,
-# stage pretrain on dual-mode data): `autothink train` on data from `autothink data synth` and a
-# tokenizer from `autothink tokenizer train`, beside the same model and step in plain PyTorch
-# (bench/peer_train.py, Debian's python3-torch) on the very documents of autothink's token shard,
-# batched the same way. Tokens/s = real (non-pad) tokens per second, steady state (autothink: from
+# Training throughput on CPU: `autothink train` (stage pretrain on dual-mode data from
+# `autothink data synth`, a tokenizer from `autothink tokenizer train`) beside the same model and
+# step in Hugging Face transformers (Qwen2ForCausalLM from autothink's saved config.json, SDPA,
+# fused AdamW) and in plain PyTorch (bench/peer_train.py), on the same torch (the venv's), the very
+# documents of autothink's token shard, batched the same way, one process and the same threads.
+# SHAPE=teacher (default): the tiny teacher of configs/tiny.yaml, batch 32, max_len 256;
+# SHAPE=50m: a ~50M-parameter Qwen2 (hidden 512, 16 layers, 8 heads / 4 KV, MLP 1536), batch 8. Tokens/s = real (non-pad) tokens per second, steady state (autothink: from
 # metrics.jsonl `tokens` and `tokens_per_s` after 3 warm-up steps; peer: 3 warm-up steps, then timed).
 # Prints one JSON line:
-#   {"bench":"train","shape":...,"autothink_tokens_per_s":...,"pytorch_tokens_per_s":...,"ratio":...}
+#   {"bench":"train","shape":...,"tokens_per_s":{"autothink":..,"transformers":..,"pytorch":..},
+#    "ratio":{"autothink/transformers":..,"autothink/pytorch":..}, ...}
 # Usage: bench/train.sh [BUILD_DIR] [STEPS]   (default build/ and 20 steps)
-#   env: AUTOTHINK_BENCH_THREADS (2)  OMP_WAIT_POLICY (PASSIVE)  AUTOTHINK_PYTHON (/usr/bin/python3)
+#   env: SHAPE (teacher | 50m)  AUTOTHINK_BENCH_THREADS (2)  OMP_WAIT_POLICY (PASSIVE)
+#        AUTOTHINK_PYTHON (.venv/bin/python)
 #        AUTOTHINK_BENCH_NO_BUILD=1 (use BUILD_DIR/autothink as is; AUTOTHINK_BIN overrides its path)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,7 +20,7 @@ root="$(cd "$here/.." && pwd)"
 build="${1:-$root/build}"
 steps="${2:-20}"
 threads="${AUTOTHINK_BENCH_THREADS:-2}"
-python="${AUTOTHINK_PYTHON:-/usr/bin/python3}"
+python="${AUTOTHINK_PYTHON:-$root/.venv/bin/python}"
 # Both sides get the same threads. Passive OpenMP waiting: on a shared (loaded) machine, spinning
 # worker threads make 2-thread runs of a model this small 10-50x slower and the figures noise.
 export OMP_NUM_THREADS="$threads" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
@@ -29,7 +33,11 @@ work="$(mktemp -d)"
 load_start=$(cut -d" " -f1 /proc/loadavg)  # the machine may be shared: report its load
 trap 'rm -rf "$work"' EXIT
 # The teacher stage of configs/tiny.yaml (fewer synth queries: only throughput is measured).
-H=128 I=384 LAYERS=4 HEADS=4 KV=2 TIED=1 B=32 L=256 VOCAB=400
+case "${SHAPE:-teacher}" in
+  teacher) H=128 I=384 LAYERS=4 HEADS=4 KV=2 TIED=1 B=32 L=256 VOCAB=400 ;;
+  50m) H=512 I=1536 LAYERS=16 HEADS=8 KV=4 TIED=1 B=8 L=256 VOCAB=400 ;;
+  *) echo "train.sh: SHAPE must be teacher or 50m, got ${SHAPE}" >&2; exit 2 ;;
+esac
 cat > "$work/bench.yaml" <<YAML
 data:
   synth: {seed: 1234, families: [add_easy, add_hard], easy_train: 200, easy_dev: 10, easy_test: 10,
@@ -59,15 +67,19 @@ PY
 )
 VOCAB=$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['vocab_size'])" "$work/run/model/config.json")
 shard=$(ls "$work"/run/shards/train*.shard | head -1)
-peer=$("$python" "$here/peer_train.py" "$shard" $H $I $LAYERS $HEADS $KV $VOCAB $TIED $B $L \
-  "$steps" "$threads")
-"$python" - "$ours" "$peer" <<PY
+peer_args=("$shard" $H $I $LAYERS $HEADS $KV $VOCAB $TIED $B $L "$steps" "$threads")
+hf=$("$python" "$here/peer_train.py" "${peer_args[@]}" transformers "$work/run/model/config.json")
+plain=$("$python" "$here/peer_train.py" "${peer_args[@]}" pytorch)
+"$python" - "$ours" "$hf" "$plain" <<PY
 import json, os, sys
-ours, peer = float(sys.argv[1]), json.loads(sys.argv[2])
-print(json.dumps({"bench": "train", "device": "cpu", "shape": {"hidden": $H, "intermediate": $I, "layers": $LAYERS,
-                  "heads": $HEADS, "kv_heads": $KV, "vocab": $VOCAB, "tied": True, "batch": $B, "max_len": $L},
-                  "steps": $steps, "threads": $threads,
-                  "autothink_tokens_per_s": round(ours, 1), "pytorch_tokens_per_s": round(peer["tokens_per_s"], 1),
-                  "ratio": round(ours / peer["tokens_per_s"], 3), "pytorch": peer["torch"],
+ours, hf, plain = float(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+tok = {"autothink": round(ours, 1), "transformers": round(hf["tokens_per_s"], 1), "pytorch": round(plain["tokens_per_s"], 1)}
+print(json.dumps({"bench": "train", "device": "cpu", "shape_name": "${SHAPE:-teacher}",
+                  "shape": {"hidden": $H, "intermediate": $I, "layers": $LAYERS,
+                            "heads": $HEADS, "kv_heads": $KV, "vocab": $VOCAB, "tied": True, "batch": $B, "max_len": $L},
+                  "steps": $steps, "threads": $threads, "processes": 1, "tokens_per_s": tok,
+                  "ratio": {"autothink/transformers": round(ours / hf["tokens_per_s"], 3),
+                            "autothink/pytorch": round(ours / plain["tokens_per_s"], 3)},
+                  "settings": {"transformers": {k: hf[k] for k in ("transformers", "attn", "adamw")}, "torch": hf["torch"]},
                   "omp_wait_policy": "$OMP_WAIT_POLICY", "loadavg_1m": {"start": $load_start, "end": os.getloadavg()[0]}}))
 PY

@@ -19,6 +19,13 @@ if(Torch_VERSION VERSION_LESS 2.0)
 endif()
 
 if(AUTOTHINK_CUDA)
+  # No GPU to detect here: name the architectures (A100, H100/H200) unless the user did, or
+  # torch's config try-runs a detection program (and CMake 3.25 cannot build it as CUDA 20).
+  if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST} AND NOT TORCH_CUDA_ARCH_LIST)
+    set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
+  endif()
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   find_package(Torch REQUIRED)
   if(NOT TARGET torch_cuda)
     message(FATAL_ERROR "AUTOTHINK_CUDA=ON but the libtorch at ${AUTOTHINK_TORCH_PREFIX} has no CUDA")
@@ -32,6 +39,22 @@ if(AUTOTHINK_CUDA)
   if(NOT _torch_cuda_major STREQUAL _nvcc_major)
     message(FATAL_ERROR "nvcc ${CMAKE_CUDA_COMPILER_VERSION} (${CMAKE_CUDA_COMPILER}) does not match torch's CUDA "
                         "${_torch_cuda_line}: set CMAKE_CUDA_COMPILER to an nvcc of major ${_torch_cuda_major}")
+  endif()
+  # PyPI's torch loads the CUDA libraries of its nvidia-* wheels (newer than the system toolkit's:
+  # ncclCommGrow & co. exist only there). Link and run against those, never /usr/local/cuda/lib:
+  # the system libcudart would otherwise win the binary's RUNPATH and torch would run on it.
+  file(GLOB _wheel_cuda_dirs LIST_DIRECTORIES true "${AUTOTHINK_TORCH_PREFIX}/../nvidia/*/lib")
+  file(GLOB _wheel_cudart "${AUTOTHINK_TORCH_PREFIX}/../nvidia/*/lib/libcudart.so.[0-9]*")
+  file(GLOB _wheel_nvrtc "${AUTOTHINK_TORCH_PREFIX}/../nvidia/*/lib/libnvrtc.so.[0-9]*")
+  if(_wheel_cudart AND _wheel_nvrtc)
+    list(GET _wheel_cudart 0 _wheel_cudart)
+    list(GET _wheel_nvrtc 0 _wheel_nvrtc)
+    list(TRANSFORM TORCH_LIBRARIES REPLACE ".*/libcudart\\.so$" "${_wheel_cudart}")
+    list(TRANSFORM TORCH_LIBRARIES REPLACE ".*/libnvrtc\\.so$" "${_wheel_nvrtc}")
+    set_property(TARGET torch::cudart PROPERTY INTERFACE_LINK_LIBRARIES "${_wheel_cudart}")
+    string(REPLACE ";" ":" _rpath_link "${_wheel_cuda_dirs}")
+    add_link_options("-Wl,-rpath-link,${_rpath_link}")
+    message(STATUS "autothink: CUDA runtime from torch's wheels: ${_wheel_cudart}")
   endif()
   set(AUTOTHINK_TORCH_CUDA ON)
 else()
