@@ -16,6 +16,7 @@
 #include "apps/cli_common.hpp"
 #include "apps/command.hpp"
 #include "core/config_registry.hpp"
+#include "data/autothink_targets.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/launcher_env.hpp"
@@ -48,8 +49,12 @@ AUTOTHINK_CONFIG_SECTION("demo.stage", DemoStageKeys);
 struct DemoSection {
   YAML::Node stages;
   std::string final_model;  // stage output copied to OUT/model at the end
+  std::string targets;      // eval report checked against the AutoThink targets at the end
   template <class V>
   void fields(V& v) {
+    v("targets", targets,
+      "eval report (eval.json, relative to the demo folder) checked against the AutoThink targets at the end: "
+      "PASS/MISS per target, --strict fails the run on a miss");
     v("stages", stages, "the pipeline: a list of stages, each with command, args, output and its config sections");
     v("final_model", final_model, "the model folder (relative to the demo folder) copied to OUT/model at the end");
   }
@@ -57,11 +62,25 @@ struct DemoSection {
 
 AUTOTHINK_CONFIG_SECTION("demo", DemoSection);
 
+// --seed N: every `seed` key of a stage's sections, at any depth, moves by N, so stages that
+// shared a seed (the synth stages that must write the same queries) still share one.
+void offset_seeds(YAML::Node node, int64_t offset) {
+  if (!node.IsMap()) return;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.as<std::string>() == "seed" && it->second.IsScalar())
+      it->second = it->second.as<int64_t>() + offset;
+    else
+      offset_seeds(it->second, offset);
+  }
+}
+
 struct DemoArgs {
   std::string out;
   ConfigArgs config;
   bool quick = false;
   bool serve = false;
+  bool strict = false;
+  int64_t seed = 0;
   std::vector<std::string> only;
 };
 
@@ -203,6 +222,17 @@ void run_demo(CLI::App& root, DemoArgs& a) {
       if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick" && key != "ranks")
         sections[key] = it->second;
     }
+    if (a.seed != 0) {
+      // Sections whose command draws random numbers must state their seed, or --seed could not move it.
+      for (const char* section : {"train", "rl", "tag"})
+        if (sections[section] && !sections[section]["seed"])
+          throw Error("stage '" + name + "' has a " + section + " section without a seed", stage.where(section),
+                      "write " + std::string(section) + ".seed in the demo config so --seed can change it");
+      if (sections["data"] && sections["data"]["synth"] && !sections["data"]["synth"]["seed"])
+        throw Error("stage '" + name + "' has data.synth without a seed", stage.where("data"),
+                    "write data.synth.seed in the demo config so --seed can change it");
+      offset_seeds(sections, a.seed);
+    }
     std::vector<std::string> argv = {"autothink"};
     argv.insert(argv.end(), words.begin(), words.end());
     for (const auto& arg : stage.get<std::vector<std::string>>("args", {}))
@@ -260,6 +290,18 @@ void run_demo(CLI::App& root, DemoArgs& a) {
     std::ifstream md(out / "compare.md");
     std::printf("\nCold start vs RL (auto mode, held-out):\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
   }
+  bool missed = false;
+  const std::string targets = config.get<std::string>("demo.targets", "");
+  if (!targets.empty() && fs::exists(out / targets)) {
+    std::ifstream in(out / targets);
+    auto checks = data::check_autothink_targets(nlohmann::json::parse(in), (out / targets).string());
+    for (const auto& c : checks) missed = missed || !c.pass;
+    std::printf("\nAutoThink targets (%s)%s:\n%s", (out / targets).c_str(),
+                a.quick ? ", --quick: small budgets, misses expected" : "", data::targets_to_text(checks).c_str());
+  }
+  if (missed && a.strict)
+    throw Error("the run missed AutoThink targets (MISS lines above)", (out / targets).string(),
+                "see docs/DESIGN.md on robustness; re-run without --strict to keep the outputs as they are");
   if (fs::exists(out / "model" / "config.json")) {
     std::printf("\nServe the final model with:\n  autothink serve --model %s\n", (out / "model").c_str());
     if (a.serve) {
@@ -287,6 +329,9 @@ void setup_demo(CLI::App& root) {
   cmd->add_flag("--quick", args->quick, "Every stage with small budgets (< 10 minutes); no behaviour targets");
   cmd->add_flag("--serve", args->serve, "Serve the final model when done");
   cmd->add_option("--only", args->only, "Run only these stages (by name)");
+  cmd->add_option("--seed", args->seed,
+                  "Move every seed of the run (data, init, sampling, shuffling) by N: another run of the same config");
+  cmd->add_flag("--strict", args->strict, "Exit non-zero when the final eval misses an AutoThink target (demo.targets)");
   CLI::App* root_ptr = &root;
   cmd->callback([args, root_ptr]() { run_demo(*root_ptr, *args); });
 }
