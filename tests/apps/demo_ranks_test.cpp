@@ -15,13 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using autothink::testing::run_command;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // synth -> tokenizer -> a 4-step pretrain with `ranks` processes of `batch` documents each.
 fs::path write_demo(const fs::path& dir, int ranks, int batch) {
   std::ofstream y(dir / "demo.yaml");
@@ -61,7 +54,7 @@ TEST(demo_ranks, two_ranks_train_like_one_process_with_the_whole_batch) {
   ASSERT_EQ(two.exit_code, 0) << two.output;
   EXPECT_NE(two.output.find("pretrain (2 ranks)"), std::string::npos) << two.output;
   EXPECT_NE(two.output.find("rank 0/2"), std::string::npos) << two.output;
-  const std::string rank1 = read_file(dir / "out2" / "logs" / "pretrain.rank1.log");
+  const std::string rank1 = autothink::testing::read_text_file(dir / "out2" / "logs" / "pretrain.rank1.log");
   EXPECT_NE(rank1.find("rank 1/2"), std::string::npos) << rank1;
   auto one = run_command(bin + " demo --config " + write_demo(dir / "one", 1, 8).string() + " --out " + (dir / "out1").string(), true);
   ASSERT_EQ(one.exit_code, 0) << one.output;

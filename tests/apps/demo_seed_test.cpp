@@ -15,13 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 using autothink::testing::run_command;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Two synth stages with the same seed (the second writes the same queries again) and, optionally,
 // a train section without a seed.
 fs::path write_demo(const fs::path& dir, bool unseeded_train = false) {
@@ -47,13 +40,13 @@ TEST(demo_seed, seed_moves_every_seed_and_changes_the_data) {
   auto moved = run_command(bin + " demo --config " + cfg.string() + " --seed 7 --out " + (dir / "s7").string(), true);
   ASSERT_EQ(moved.exit_code, 0) << moved.output;
   for (const char* stage : {"1-synth-a.yaml", "2-synth-b.yaml"}) {
-    auto text = read_file(dir / "s7" / "configs" / stage);
+    auto text = autothink::testing::read_text_file(dir / "s7" / "configs" / stage);
     EXPECT_NE(text.find("seed: 47"), std::string::npos) << stage << ":\n" << text;
-    EXPECT_NE(read_file(dir / "s0" / "configs" / stage).find("seed: 40"), std::string::npos);
+    EXPECT_NE(autothink::testing::read_text_file(dir / "s0" / "configs" / stage).find("seed: 40"), std::string::npos);
   }
   // The two stages of one run still agree; the runs differ.
-  EXPECT_EQ(read_file(dir / "s7" / "a" / "train.jsonl"), read_file(dir / "s7" / "b" / "train.jsonl"));
-  EXPECT_NE(read_file(dir / "s7" / "a" / "train.jsonl"), read_file(dir / "s0" / "a" / "train.jsonl"));
+  EXPECT_EQ(autothink::testing::read_text_file(dir / "s7" / "a" / "train.jsonl"), autothink::testing::read_text_file(dir / "s7" / "b" / "train.jsonl"));
+  EXPECT_NE(autothink::testing::read_text_file(dir / "s7" / "a" / "train.jsonl"), autothink::testing::read_text_file(dir / "s0" / "a" / "train.jsonl"));
 }
 
 TEST(demo_seed, a_random_stage_without_an_explicit_seed_is_named) {

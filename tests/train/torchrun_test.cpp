@@ -17,19 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Every file under torchrun's log dir, for failure messages.
 std::string torchrun_logs(const fs::path& dir) {
   std::string out;
   if (!fs::exists(dir)) return out;
   for (const auto& entry : fs::recursive_directory_iterator(dir))
-    if (entry.is_regular_file()) out += "--- " + entry.path().string() + "\n" + read_text(entry.path());
+    if (entry.is_regular_file()) out += "--- " + entry.path().string() + "\n" + read_text_file(entry.path());
   return out;
 }
 
@@ -53,8 +46,8 @@ std::vector<double> mean_of(const nlohmann::json& a, const nlohmann::json& b) {
 }
 
 void check_two_rank_reports(const fs::path& out, bool agent_store) {
-  auto r0 = nlohmann::json::parse(read_text(out / "rank0.json"));
-  auto r1 = nlohmann::json::parse(read_text(out / "rank1.json"));
+  auto r0 = nlohmann::json::parse(read_text_file(out / "rank0.json"));
+  auto r1 = nlohmann::json::parse(read_text_file(out / "rank1.json"));
   for (auto* r : {&r0, &r1}) {
     EXPECT_EQ((*r)["world_size"], 2);
     EXPECT_EQ((*r)["backend"], "gloo");
@@ -123,12 +116,12 @@ TwoProcesses run_probe_pair(const fs::path& dir, const std::string& mode, int ti
   };
   run_command(rank_cmd(0) + " " + rank_cmd(1) + " wait");
   TwoProcesses p;
-  p.rc0 = std::stoi(read_text(dir / "r0.rc"));
-  p.rc1 = std::stoi(read_text(dir / "r1.rc"));
-  p.rank0_seconds = std::stod(read_text(dir / "r0.ms")) / 1000.0;
-  p.rank1_seconds = std::stod(read_text(dir / "r1.ms")) / 1000.0;
-  p.log0 = read_text(dir / "r0.log");
-  p.log1 = read_text(dir / "r1.log");
+  p.rc0 = std::stoi(read_text_file(dir / "r0.rc"));
+  p.rc1 = std::stoi(read_text_file(dir / "r1.rc"));
+  p.rank0_seconds = std::stod(read_text_file(dir / "r0.ms")) / 1000.0;
+  p.rank1_seconds = std::stod(read_text_file(dir / "r1.ms")) / 1000.0;
+  p.log0 = read_text_file(dir / "r0.log");
+  p.log1 = read_text_file(dir / "r1.log");
   return p;
 }
 
