@@ -299,6 +299,9 @@ void run_demo(CLI::App& root, DemoArgs& a) {
     std::printf("\nAutoThink targets (%s)%s:\n%s", (out / targets).c_str(),
                 a.quick ? ", --quick: small budgets, misses expected" : "", data::targets_to_text(checks).c_str());
   }
+  if (a.strict && !targets.empty() && !fs::exists(out / targets))
+    throw Error("--strict: no eval report to check the AutoThink targets against", (out / targets).string(),
+                "run the demo's eval stages (they write demo.targets)");
   if (missed && a.strict)
     throw Error("the run missed AutoThink targets (MISS lines above)", (out / targets).string(),
                 "see docs/DESIGN.md on robustness; re-run without --strict to keep the outputs as they are");

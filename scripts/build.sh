@@ -19,7 +19,12 @@ if [ ! -x "$venv/bin/python" ]; then
   exit 1
 fi
 venv="$(cd "$venv" && pwd)"
-torch_prefix="$("$venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
+# torch.utils.cmake_prefix_path, found without importing torch (which costs seconds every build).
+torch_prefix="$("$venv/bin/python" -c 'import importlib.util, os; s = importlib.util.find_spec("torch"); print(os.path.join(os.path.dirname(s.origin), "share", "cmake") if s else "")')"
+if [ -z "$torch_prefix" ]; then
+  echo "build.sh: $venv has no torch: run scripts/deps.sh" >&2
+  exit 1
+fi
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 common=(-DCMAKE_PREFIX_PATH="$torch_prefix" -DAUTOTHINK_PYTHON="$venv/bin/python" -DAUTOTHINK_CUDA=$cuda)
 # Configure when there is no build tree yet, or when an earlier configure failed half way

@@ -86,4 +86,13 @@ TEST(demo_seed, targets_print_pass_or_miss_and_strict_fails_on_a_miss) {
   auto strict = run_command(cmd + " --strict", true);
   EXPECT_NE(strict.exit_code, 0) << strict.output;
   EXPECT_NE(strict.output.find("missed AutoThink targets"), std::string::npos) << strict.output;
+  // --strict with no report at all is a miss too, not a silent pass.
+  fs::remove(dir / "out" / "eval" / "eval.json");
+  std::ofstream(dir / "demo.yaml") << "demo:\n  targets: eval/eval.json\n  stages:\n"
+                                      "    - name: synth\n      command: data synth\n      args: [\"--out\", \"{out}/d\"]\n"
+                                      "      output: d/train.jsonl\n"
+                                      "      data: {synth: {seed: 1, easy_train: 4, easy_dev: 1, easy_test: 1, hard_train: 4, hard_dev: 1, hard_test: 1}}\n";
+  auto none = run_command(cmd + " --strict", true);
+  EXPECT_NE(none.exit_code, 0) << none.output;
+  EXPECT_NE(none.output.find("no eval report"), std::string::npos) << none.output;
 }

@@ -21,7 +21,7 @@ import sys
 import time
 import traceback
 
-from serve_process import API_KEY, fail, skip, start_server, stop_server
+from serve_process import API_KEY, expect_clean_stop, fail, skip, start_server, stop_server
 
 try:
     import openai
@@ -209,10 +209,7 @@ def main():
     print(f"{len(results) - len(failed)}/{len(results)} checks passed (openai {openai.__version__})", flush=True)
     if failed:
         fail(f"{len(failed)} check(s) failed: {failed}", log_path)
-    if code != 0:
-        fail(f"autothink serve exited {code} after SIGTERM (expected 0)", log_path)
-    print(f"passed in {time.monotonic() - started:.1f} s; server stopped cleanly on SIGTERM", flush=True)
-    return 0
+    return expect_clean_stop(code, log_path, started)
 
 
 if __name__ == "__main__":

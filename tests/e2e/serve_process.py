@@ -68,3 +68,11 @@ def stop_server(proc, timeout_s=20):
         proc.kill()
         proc.wait()
         return None
+
+
+def expect_clean_stop(code, log_path, started):
+    """The end of a passing driver: the server must have exited 0 on SIGTERM."""
+    if code != 0:
+        fail(f"autothink serve exited {code} after SIGTERM (expected 0)", log_path)
+    print(f"passed in {time.monotonic() - started:.1f} s; server stopped cleanly on SIGTERM", flush=True)
+    return 0
