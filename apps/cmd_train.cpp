@@ -49,7 +49,7 @@ void setup_train(CLI::App& root) {
   sub->add_option("--out", dump->options.out, "Output folder")->required();
   sub->add_option("--top-k", dump->options.top_k, "Logits kept per token")->capture_default_str();
   add_config_options(sub, dump->config, /*required=*/false);
-  sub->footer("With --config, data.max_len, data.skip_bad and train.stage are taken from it; they must match the "
+  sub->footer("With --config, data.max_len, data.skip_bad, data.auto_judge_on/off and train.stage are taken from it; they must match the "
               "training run's, so its rows line up with the training data.");
   sub->callback([dump]() {
     if (!dump->config.config_path.empty() || !dump->config.sets.empty()) {
@@ -58,6 +58,7 @@ void setup_train(CLI::App& root) {
       auto tr = core::read_section<train::TrainSection>(config, "train");
       dump->options.max_len = data.max_len;
       dump->options.skip_bad = data.skip_bad;
+      dump->options.auto_judges = {data.auto_judge_on, data.auto_judge_off};
       dump->options.stage = tr.stage;
       dump->options.batch_size = tr.batch_size;
     }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/format/special_tokens.hpp"
 #include "data/generator.hpp"
 #include "data/records.hpp"
 #include "data/verifier.hpp"
@@ -29,8 +30,8 @@ struct TagOptions {
   int64_t batch_size = 16;  // queries per generate call (each gives 2 × N sequences)
   double delta = 0.1;       // |p_on − p_off| below this is a tie (→ off)
   double forced_fraction = 0.1;
-  std::string judge_on = "Multi-step; think first.";
-  std::string judge_off = "Simple; answer directly.";
+  std::string judge_on{format::kAutoJudgeOn};
+  std::string judge_off{format::kAutoJudgeOff};
   int64_t max_per_difficulty = 0;  // tag only the first N queries of each difficulty (0 = all)
 
   template <class V> void fields(V& v) {
@@ -43,8 +44,10 @@ struct TagOptions {
     v("delta", delta, "pass-rate margin: |p_on - p_off| < delta is a tie, and ties go to think-off");
     v("forced_fraction", forced_fraction,
       "share of queries written as forced-mode records (fixed judge text, mode drawn at random)");
-    v("judge_on", judge_on, "judge text of records tagged think-on (kept short: auto mode pays for it)");
-    v("judge_off", judge_off, "judge text of records tagged think-off");
+    v("judge_on", judge_on,
+      "judge text of records tagged think-on (kept short: auto mode pays for it; train with the same "
+      "data.auto_judge_on)");
+    v("judge_off", judge_off, "judge text of records tagged think-off (train with the same data.auto_judge_off)");
     v("max_per_difficulty", max_per_difficulty, "tag only the first N queries of each difficulty (0 = all)");
   }
 };

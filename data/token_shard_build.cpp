@@ -44,22 +44,15 @@ uint64_t shard_fnv(uint64_t h, const std::string& s) {
   return (h ^ 0xff) * 1099511628211ull;
 }
 
-}  // namespace
-
-std::vector<format::Conversation> training_conversations(const nlohmann::json& record, RenderStyle style,
-                                                         const std::string& where) {
-  if (!record.is_object()) throw Error("a record must be a JSON object", where);
-  format::Conversation conv;
-  if (record.contains("messages")) conv = chat_record_from_json(record, where).conversation;
-  else if (record.contains("question")) conv = shard_synth_conversation(synth_record_from_json(record, where));
-  else throw Error("a record needs \"messages\" (chat record) or \"question\" (synth record)", where);
-  if (conv.messages.empty() || conv.messages.back().role != "assistant")
-    throw Error("the last message must be the assistant turn to train on", where);
-  format::Message& last = conv.messages.back();
-  if (style == RenderStyle::own || shard_is_fixed_judge(last.judge)) {
-    if (style == RenderStyle::dual_mode && last.mode == format::Mode::none)
-      last.mode = last.judge == format::kForcedOnJudge ? format::Mode::on : format::Mode::off;
-    return {conv};
+// The forced turns a record stands for: as it is when it carries a fixed judge, else (dual-mode
+// style) a forced-on turn when it has reasoning and a forced-off turn.
+std::vector<format::Conversation> shard_forced_turns(const format::Conversation& conv) {
+  const format::Message& last = conv.messages.back();
+  if (shard_is_fixed_judge(last.judge)) {
+    format::Conversation as_is = conv;
+    if (as_is.messages.back().mode == format::Mode::none)
+      as_is.messages.back().mode = last.judge == format::kForcedOnJudge ? format::Mode::on : format::Mode::off;
+    return {as_is};
   }
   std::vector<format::Conversation> out;
   if (!last.reasoning.empty()) {
@@ -76,17 +69,50 @@ std::vector<format::Conversation> training_conversations(const nlohmann::json& r
   return out;
 }
 
-// In sft style, a turn with a fixed judge (a forced record) trains only what the model writes
-// after the forced generation prompt: its judge, mode token and the opening tag are prefilled at
-// inference, so learning them would only teach the auto judge to copy the fixed texts. Returns
-// false (mask unchanged) when the prompt's tokens are not a prefix of the turn's.
-bool shard_mask_forced_prefill(const format::Conversation& conv, EncodedSegments& enc, const Tokenizer& tokenizer) {
+}  // namespace
+
+std::vector<TrainingTurn> training_turns(const nlohmann::json& record, RenderStyle style, const AutoJudges& judges,
+                                         const std::string& where) {
+  if (!record.is_object()) throw Error("a record must be a JSON object", where);
+  format::Conversation conv;
+  if (record.contains("messages")) conv = chat_record_from_json(record, where).conversation;
+  else if (record.contains("question")) conv = shard_synth_conversation(synth_record_from_json(record, where));
+  else throw Error("a record needs \"messages\" (chat record) or \"question\" (synth record)", where);
+  if (conv.messages.empty() || conv.messages.back().role != "assistant")
+    throw Error("the last message must be the assistant turn to train on", where);
+  // sft: a turn with its own (auto) judge trains all of it, the judge included.
+  if (style == RenderStyle::own && !shard_is_fixed_judge(conv.messages.back().judge)) return {{conv, false}};
+  const bool context = style == RenderStyle::own;
+  std::vector<TrainingTurn> out;
+  for (format::Conversation& forced : shard_forced_turns(conv)) {
+    const format::Mode mode = forced.messages.back().mode;
+    const std::string& auto_judge = mode == format::Mode::on ? judges.on : judges.off;
+    format::Conversation under_auto = forced;
+    out.push_back({std::move(forced), context});
+    if (auto_judge.empty()) continue;
+    under_auto.messages.back().judge = auto_judge;
+    out.push_back({std::move(under_auto), context});
+  }
+  return out;
+}
+
+std::vector<format::Conversation> training_conversations(const nlohmann::json& record, RenderStyle style,
+                                                         const std::string& where, const AutoJudges& judges) {
+  std::vector<format::Conversation> out;
+  for (TrainingTurn& t : training_turns(record, style, judges, where)) out.push_back(std::move(t.conversation));
+  return out;
+}
+
+// A turn whose judge is context trains only what the model writes after the prompt prefilled
+// with that judge and mode: learning the judge would teach the auto judge to copy the forced
+// texts, or to write an auto judge for every query. Returns false (mask unchanged) when the
+// prompt's tokens are not a prefix of the turn's.
+bool shard_mask_judge_context(const format::Conversation& conv, EncodedSegments& enc, const Tokenizer& tokenizer) {
   const format::Message& last = conv.messages.back();
-  if (!shard_is_fixed_judge(last.judge) || last.mode == format::Mode::none) return true;
   format::Conversation prompt = conv;
   prompt.messages.pop_back();
-  const auto mode = last.mode == format::Mode::on ? format::PromptMode::on : format::PromptMode::off;
-  const std::vector<int> prefix = tokenizer.encode_with_mask(format::render_prompt(prompt, mode)).ids;
+  const std::vector<int> prefix =
+      tokenizer.encode_with_mask(format::render_prefilled_prompt(prompt, last.judge, last.mode)).ids;
   if (prefix.size() > enc.ids.size() || !std::equal(prefix.begin(), prefix.end(), enc.ids.begin())) return false;
   std::fill(enc.assistant_mask.begin(), enc.assistant_mask.begin() + static_cast<std::ptrdiff_t>(prefix.size()), 0);
   return true;
@@ -96,7 +122,8 @@ ShardBuildResult build_token_shard(const ShardBuildOptions& options, const Token
   if (options.inputs.empty()) throw Error("no input files for the " + options.name + " data", "data", "set data.train (a JSONL file)");
   // Cache key: everything that changes the shard's content.
   uint64_t key = 1469598103934665603ull;
-  key = shard_fnv(key, "v2");  // v2: sft masks the forced prefill
+  key = shard_fnv(key, "v3");  // v2: sft masks the forced prefill; v3: turns under the auto judges
+  key = shard_fnv(key, options.auto_judges.on + "\x1f" + options.auto_judges.off);
   key = shard_fnv(key, std::to_string(static_cast<int>(options.style)) + "/" + std::to_string(options.max_tokens));
   for (const auto& in : options.inputs) {
     std::error_code ec;
@@ -144,11 +171,11 @@ ShardBuildResult build_token_shard(const ShardBuildOptions& options, const Token
     while (std::getline(file, line)) {
       ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      std::vector<format::Conversation> convs;
+      std::vector<TrainingTurn> turns;
       const std::string where = in + ":" + std::to_string(line_no);
       std::string problem;
       try {
-        convs = training_conversations(nlohmann::json::parse(line), options.style, where);
+        turns = training_turns(nlohmann::json::parse(line), options.style, options.auto_judges, where);
       } catch (const Error& e) {
         problem = e.message();
       } catch (const std::exception& e) {
@@ -161,9 +188,9 @@ ShardBuildResult build_token_shard(const ShardBuildOptions& options, const Token
         continue;
       }
       ++result.records;
-      for (const auto& conv : convs) {
-        EncodedSegments enc = tokenizer.encode_with_mask(format::render(conv));
-        if (options.style == RenderStyle::own && !shard_mask_forced_prefill(conv, enc, tokenizer))
+      for (const TrainingTurn& turn : turns) {
+        EncodedSegments enc = tokenizer.encode_with_mask(format::render(turn.conversation));
+        if (turn.judge_is_context && !shard_mask_judge_context(turn.conversation, enc, tokenizer))
           throw Error("the forced prompt does not tokenize as a prefix of its turn", where,
                       "this is a template/tokenizer bug; please report it with the record");
         if (options.max_tokens > 0 && enc.ids.size() > options.max_tokens) {

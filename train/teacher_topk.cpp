@@ -91,6 +91,7 @@ int64_t dump_teacher_topk(const DumpTeacherOptions& o) {
   so.style = data::render_style_for_stage(o.stage);
   so.skip_bad = o.skip_bad;
   so.max_tokens = static_cast<std::size_t>(o.max_len);
+  so.auto_judges = o.auto_judges;
   so.cache_dir = fs::path(o.out) / "shards";
   auto built = data::build_token_shard(so, tokenizer);
   data::TokenShard shard(built.path);

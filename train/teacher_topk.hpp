@@ -19,6 +19,7 @@
 #include "core/safetensors.hpp"
 #include "data/batcher.hpp"
 #include "data/token_shard.hpp"
+#include "data/token_shard_build.hpp"
 
 namespace autothink::train {
 
@@ -49,6 +50,7 @@ struct DumpTeacherOptions {
   bool skip_bad = false;
   int64_t max_len = 1024;
   int64_t batch_size = 8;
+  data::AutoJudges auto_judges{std::string(format::kAutoJudgeOn), std::string(format::kAutoJudgeOff)};
 };
 
 // Writes DIR/teacher_topk.safetensors (and the token shard under DIR/shards). Returns the rows written.

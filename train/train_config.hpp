@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "data/format/special_tokens.hpp"
 
 namespace autothink::train {
 
@@ -91,6 +92,10 @@ struct DataSection {
   int64_t max_len = 1024;          // tokens per document (longer ones are cut)
   bool group_by_length = false;    // steps of similar-length documents: less padding
   std::string cache_dir;           // token shards ("" = <run>/shards)
+  // The judge texts the model writes in auto mode (tag.judge_on / judge_off): forced turns are
+  // rendered under them too, so answers are trained in the context auto mode uses.
+  std::string auto_judge_on{format::kAutoJudgeOn};
+  std::string auto_judge_off{format::kAutoJudgeOff};
 
   template <class V> void fields(V& v) {
     v("train", train, "training JSONL files (chat records, dual_mode.jsonl, or synth records)");
@@ -100,6 +105,12 @@ struct DataSection {
     v("group_by_length", group_by_length,
       "batch documents of similar length together (less padding; steps stay in random order)");
     v("cache_dir", cache_dir, "where token shards are cached (default <run>/shards)");
+    v("auto_judge_on", auto_judge_on,
+      "judge text the model writes before <think_on> in auto mode (= tag.judge_on): every forced-on turn is "
+      "also trained under it, so the reasoning and answer are learned in that context (\"\" = not)");
+    v("auto_judge_off", auto_judge_off,
+      "judge text the model writes before <think_off> in auto mode (= tag.judge_off): every forced-off turn "
+      "is also trained under it (\"\" = not)");
   }
 };
 

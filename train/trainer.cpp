@@ -157,6 +157,7 @@ TrainResult run_training(const TrainConfig& config, const RunOptions& options) {
   shard_options.style = data::render_style_for_stage(tc.stage);
   shard_options.skip_bad = config.data.skip_bad;
   shard_options.max_tokens = static_cast<std::size_t>(config.data.max_len);
+  shard_options.auto_judges = {config.data.auto_judge_on, config.data.auto_judge_off};
   shard_options.cache_dir = config.data.cache_dir.empty() ? run_dir / "shards" : fs::path(config.data.cache_dir);
   data::ShardBuildOptions dev_options = shard_options;
   dev_options.inputs = config.data.dev;

@@ -37,4 +37,11 @@ inline std::optional<Special> special_from_literal(std::string_view text) {
 inline constexpr std::string_view kForcedOnJudge = "Thinking was requested.";
 inline constexpr std::string_view kForcedOffJudge = "A direct answer was requested.";
 
+// Default judge texts the model learns to write itself in auto mode (tagging writes them; the
+// dual-mode data renders every turn under them too, so answers are trained in that context).
+// Short, because auto mode pays for every judge token, and made of words the forced texts already
+// have, so a tokenizer trained on dual-mode data has them as pieces.
+inline constexpr std::string_view kAutoJudgeOn = "Thinking";
+inline constexpr std::string_view kAutoJudgeOff = "direct";
+
 }  // namespace autothink::format

@@ -97,6 +97,14 @@ void write_turns(SegmentWriter& w, const Conversation& c, bool with_target) {
   }
 }
 
+// The opened assistant turn with `judge` and `mode` given: up to the answer text (off) or the
+// reasoning (on).
+void write_judged_prefill(SegmentWriter& w, const std::string& judge, Mode mode) {
+  write_judge_and_mode(w, judge, mode);
+  w.special(mode == Mode::on ? Special::think_open : Special::answer_open, true);
+  w.text("\n", true);
+}
+
 void write_prefill(SegmentWriter& w, PromptMode mode) {
   switch (mode) {
     case PromptMode::auto_:
@@ -104,14 +112,10 @@ void write_prefill(SegmentWriter& w, PromptMode mode) {
       w.text("\n", true);
       return;
     case PromptMode::on:
-      write_judge_and_mode(w, std::string(kForcedOnJudge), Mode::on);
-      w.special(Special::think_open, true);
-      w.text("\n", true);
+      write_judged_prefill(w, std::string(kForcedOnJudge), Mode::on);
       return;
     case PromptMode::off:
-      write_judge_and_mode(w, std::string(kForcedOffJudge), Mode::off);
-      w.special(Special::answer_open, true);
-      w.text("\n", true);
+      write_judged_prefill(w, std::string(kForcedOffJudge), Mode::off);
       return;
   }
 }
@@ -140,18 +144,35 @@ std::vector<Segment> render(const Conversation& conversation) {
   return w.take();
 }
 
-std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode mode) {
+namespace {
+
+// The conversation (which must end with a user turn) and the opened assistant turn's header.
+void write_prompt_head(SegmentWriter& w, const Conversation& conversation) {
   if (conversation.messages.empty() || conversation.messages.back().role != "user")
     throw TemplateError("messages: a generation prompt needs a conversation that ends with a user turn (it has " +
                         std::to_string(conversation.messages.size()) + " messages, the last " +
                         (conversation.messages.empty() ? std::string("missing")
                                                        : "a " + conversation.messages.back().role + " turn") +
                         ")");
-  SegmentWriter w;
   write_turns(w, conversation, false);
   w.special(Special::im_start, false);
   w.text("assistant\n", false);
+}
+
+}  // namespace
+
+std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode mode) {
+  SegmentWriter w;
+  write_prompt_head(w, conversation);
   write_prefill(w, mode);
+  return w.take();
+}
+
+std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, Mode mode) {
+  if (mode == Mode::none) throw TemplateError("a prefilled prompt needs mode on or off");
+  SegmentWriter w;
+  write_prompt_head(w, conversation);
+  write_judged_prefill(w, judge, mode);
   return w.take();
 }
 

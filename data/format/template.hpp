@@ -52,6 +52,11 @@ std::vector<Segment> render(const Conversation& conversation);
 // turn of the requested generation prompt. The prefilled assistant part is marked assistant=true.
 std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode mode);
 
+// The same with a chosen judge text and mode prefilled: the assistant turn opened up to its
+// answer text (mode off) or its reasoning (mode on). The forced prompts are this with the fixed
+// judge texts; training uses it to find the context part of a turn whose judge is given.
+std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, Mode mode);
+
 // Concatenates segments to text (special tokens as their literals).
 std::string to_text(const std::vector<Segment>& segments);
 

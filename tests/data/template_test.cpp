@@ -90,6 +90,21 @@ TEST(template, generation_prompts_byte_exact) {
             head + "<judge>\nA direct answer was requested.\n</judge>\n<think_off>\n<answer>\n");
 }
 
+TEST(template, prefilled_prompt_takes_any_judge_and_is_the_forced_prompt_with_the_fixed_one) {
+  Conversation c{{user("q")}};
+  const std::string head = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n";
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, "direct", Mode::off)),
+            head + "<judge>\ndirect\n</judge>\n<think_off>\n<answer>\n");
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, "Thinking", Mode::on)),
+            head + "<judge>\nThinking\n</judge>\n<think_on>\n<think>\n");
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOffJudge), Mode::off)),
+            to_text(render_prompt(c, PromptMode::off)));
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOnJudge), Mode::on)),
+            to_text(render_prompt(c, PromptMode::on)));
+  EXPECT_THROW(render_prefilled_prompt(c, "x", Mode::none), TemplateError);
+  EXPECT_THROW(render_prefilled_prompt(Conversation{}, "x", Mode::off), TemplateError);
+}
+
 TEST(template, prompt_prefill_is_the_assistant_part_of_the_prompt) {
   Conversation c{{user("q")}};
   for (PromptMode mode : {PromptMode::auto_, PromptMode::on, PromptMode::off}) {

@@ -78,6 +78,65 @@ TEST(token_shard, dual_mode_renders_forced_on_and_off) {
   EXPECT_EQ(training_conversations(synth, RenderStyle::dual_mode).size(), 2u);
 }
 
+TEST(token_shard, forced_turns_come_again_under_the_auto_judges) {
+  const AutoJudges judges{"Thinking", "direct"};
+  // Pretraining: forced on, on under the auto judge, forced off, off under the auto judge.
+  auto pre = training_turns(train::testdata::arithmetic_record(3), RenderStyle::dual_mode, judges);
+  ASSERT_EQ(pre.size(), 4u);
+  const std::vector<std::pair<std::string, format::Mode>> want = {{std::string(format::kForcedOnJudge), format::Mode::on},
+                                                                  {"Thinking", format::Mode::on},
+                                                                  {std::string(format::kForcedOffJudge), format::Mode::off},
+                                                                  {"direct", format::Mode::off}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto& m = pre[i].conversation.messages.back();
+    EXPECT_EQ(m.judge, want[i].first) << i;
+    EXPECT_EQ(m.mode, want[i].second) << i;
+    EXPECT_FALSE(pre[i].judge_is_context) << i;  // pretraining trains the whole turn
+  }
+  // The answer and reasoning are the same under either judge.
+  EXPECT_EQ(pre[1].conversation.messages.back().reasoning, pre[0].conversation.messages.back().reasoning);
+  EXPECT_EQ(pre[3].conversation.messages.back().content, pre[2].conversation.messages.back().content);
+  // SFT: a replayed forced turn comes twice with its judge as context; an auto record once, all trained.
+  auto replay = training_turns(format::conversation_to_json(pre[2].conversation), RenderStyle::own, judges);
+  ASSERT_EQ(replay.size(), 2u);
+  EXPECT_TRUE(replay[0].judge_is_context && replay[1].judge_is_context);
+  EXPECT_EQ(replay[1].conversation.messages.back().judge, "direct");
+  auto tagged = training_turns(format::conversation_to_json(pre[3].conversation), RenderStyle::own, judges);
+  ASSERT_EQ(tagged.size(), 1u);
+  EXPECT_FALSE(tagged[0].judge_is_context);
+  // No auto judges: the forced turns only.
+  EXPECT_EQ(training_turns(train::testdata::arithmetic_record(3), RenderStyle::dual_mode, {}).size(), 2u);
+}
+
+TEST(token_shard, sft_replay_under_the_auto_judge_trains_the_answer_not_the_judge) {
+  auto dir = autothink::testing::temp_dir("shard-auto-judge");
+  {
+    std::ofstream f(dir / "replay.jsonl");
+    f << R"({"messages":[{"role":"user","content":"What is 47 + 6?"},{"role":"assistant","content":"53","judge":"A direct answer was requested.","mode":"off"}]})"
+      << "\n";
+  }
+  ShardBuildOptions o;
+  o.inputs = {(dir / "replay.jsonl").string()};
+  o.cache_dir = dir / "cache";
+  o.style = RenderStyle::own;
+  const auto without = build_token_shard(o, shared_tokenizer());
+  EXPECT_EQ(without.documents, 1u);
+  o.auto_judges = {"Thinking", "direct"};
+  const auto with = build_token_shard(o, shared_tokenizer());
+  EXPECT_NE(with.path, without.path);  // the judges are part of the cache key
+  ASSERT_EQ(with.documents, 2u);
+  TokenShard s(with.path);
+  format::Conversation prompt;
+  prompt.messages.push_back({"user", "What is 47 + 6?"});
+  const auto prefix =
+      shared_tokenizer().encode_with_mask(format::render_prefilled_prompt(prompt, "direct", format::Mode::off)).ids;
+  const DocView under_auto = s.doc(1);
+  ASSERT_GT(under_auto.size, prefix.size());
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), under_auto.ids));
+  EXPECT_EQ(std::count(under_auto.mask, under_auto.mask + prefix.size(), 1), 0);  // judge and mode: context
+  EXPECT_EQ(under_auto.mask[prefix.size()], 1);                                 // the answer's first token
+}
+
 TEST(token_shard, build_masks_assistant_tokens_and_caches) {
   auto dir = autothink::testing::temp_dir("shard-build");
   write_records(dir / "train.jsonl", 0, 10);
