@@ -20,7 +20,10 @@ double final_dev_loss(const fs::path& run) {
 TEST(kd, distilled_student_beats_ce_only_student) {
   auto dir = autothink::testing::temp_dir("kd-slow");
   auto cfg = write_tiny_config(dir, "", 160);
-  const std::string base = "--config " + cfg.string() + " --set train.eval_every=0 --set train.eval_docs=16";
+  // The forced turns only (no auto-judge copies): this budget was sized for two turns a record.
+  const std::string base = "--config " + cfg.string() +
+                           " --set train.eval_every=0 --set train.eval_docs=16"
+                           " --set 'data.auto_judge_on=\"\"' --set 'data.auto_judge_off=\"\"'";
   // Teacher: wider, trained longer on all records.
   auto teacher = train_cli(base + " --out " + (dir / "teacher").string() +
                            " --set model.hidden_size=64 --set model.intermediate_size=128 --set model.mtp_depth=0"
@@ -48,7 +51,7 @@ TEST(kd, distilled_student_beats_ce_only_student) {
   auto dump = autothink::testing::run_command(
       autothink::testing::autothink_binary() + " train dump-teacher --teacher " + (dir / "teacher" / "model").string() +
           " --data " + (dir / "small.jsonl").string() + " --out " + (dir / "topk").string() + " --top-k 16 --config " +
-          cfg.string(), true);
+          cfg.string() + " --set 'data.auto_judge_on=\"\"' --set 'data.auto_judge_off=\"\"'", true);
   ASSERT_EQ(dump.exit_code, 0) << dump.output;
   auto offline = train_cli(student + " --out " + (dir / "kd-topk").string() + " --set train.stage=distill --set train.teacher_topk=" +
                            (dir / "topk").string() + " --set train.kd_weight=1.0 --set train.kd_temperature=1.0");
