@@ -14,36 +14,49 @@ std::string solver_step(long long x, const char* op, long long y, long long resu
 
 std::string check_line(const std::string& answer) { return "check: " + answer; }
 
-// A number plus one digit, worked in columns as a careful thinker does: the units with their
-// carry, the tens, then the whole sum. (A one-line chain here was barely longer than the
-// judge and tags around it, so thinking on easy queries cost little and skipping it saved little.)
+// Sums are worked in columns, as a careful thinker does: the units with their carry, the tens
+// with the carry, then the whole sum. Every generated digit is then a copy or a one-digit sum.
+// (A one-line chain for a number plus one digit was barely longer than the judge and tags around
+// it, so thinking on easy queries cost little and skipping it saved little. A one-line running
+// sum for the hard form, "85 + 19 = 104", asks the model to carry in its head: whether a tiny
+// teacher ever learned that depended on the seed — see DESIGN §5.)
 namespace {
-Solved solve_sum_columns(long long a, long long digit) {
-  Solved s;
-  s.question = "What is " + std::to_string(a) + " + " + std::to_string(digit) + "?";
-  const long long units = a % 10 + digit, tens = a / 10 + units / 10;
-  s.answer = std::to_string(a + digit);
-  s.cot = "units: " + solver_step(a % 10, "+", digit, units) + "tens: " + solver_step(a / 10, "+", units / 10, tens) +
-          solver_step(a, "+", digit, a + digit) + check_line(s.answer);
-  return s;
+// "units: 5 + 9 = 14\ntens: 8 + 1 + 1 = 10\n85 + 19 = 104\n" (x, y >= 0; y of one or two digits).
+// A one-digit y has no tens column of its own: "tens: 3 + 1 = 4".
+std::string column_step(long long x, long long y) {
+  const long long units = x % 10 + y % 10, carry = units / 10;
+  const long long tens = x / 10 + y / 10 + carry;
+  std::string tens_line = "tens: " + std::to_string(x / 10) + " + ";
+  if (y >= 10) tens_line += std::to_string(y / 10) + " + ";
+  tens_line += std::to_string(carry) + " = " + std::to_string(tens) + "\n";
+  return "units: " + solver_step(x % 10, "+", y % 10, units) + tens_line + solver_step(x, "+", y, x + y);
+}
+
+bool columns_apply(const std::vector<long long>& terms) {
+  for (long long t : terms)
+    if (t < 0) return false;
+  for (size_t i = 1; i < terms.size(); ++i)
+    if (terms[i] > 99) return false;
+  return true;
 }
 }  // namespace
 
 Solved solve_sum(const std::vector<long long>& terms) {
   if (terms.size() < 2) throw Error("a sum needs at least two terms", "solve_sum");
-  if (terms.size() == 2 && terms[0] >= 0 && terms[1] >= 0 && terms[1] <= 9) return solve_sum_columns(terms[0], terms[1]);
+  const bool columns = columns_apply(terms);
   Solved s;
   std::string expression = std::to_string(terms[0]);
   long long total = terms[0];
   for (size_t i = 1; i < terms.size(); ++i) {
     expression += " + " + std::to_string(terms[i]);
-    s.cot += solver_step(total, "+", terms[i], total + terms[i]);
+    s.cot += columns ? column_step(total, terms[i]) : solver_step(total, "+", terms[i], total + terms[i]);
     total += terms[i];
   }
   s.question = "What is " + expression + "?";
   s.answer = std::to_string(total);
-  // The chain restates the sum first, so every term sits right above the steps that copy it.
-  s.cot = expression + "\n" + s.cot + check_line(s.answer);
+  // Three or more terms: the chain restates the sum first, so every term sits right above the
+  // steps that copy it. Two terms are already on the question's line.
+  s.cot = (terms.size() > 2 ? expression + "\n" : "") + s.cot + check_line(s.answer);
   return s;
 }
 

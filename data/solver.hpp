@@ -14,10 +14,12 @@ struct Solved {
   std::string cot;       // the chain of thought (no trailing newline)
 };
 
-// "What is a + b + ...?" — the sum restated, then a running sum, one line per addition
-// ("38 + 47 + 19 + 26\n38 + 47 = 85\n85 + 19 = 104\n104 + 26 = 130\ncheck: 130"). Needs two terms.
-// A non-negative number plus one digit is worked in columns instead:
-// "units: 8 + 6 = 14\ntens: 3 + 1 = 4\n38 + 6 = 44\ncheck: 44".
+// "What is a + b + ...?" — worked in columns over a running total: per added term the units
+// with their carry, the tens with the carry, then the whole step; a sum of three or more terms
+// is restated first ("38 + 47 + 19 + 26\nunits: 8 + 7 = 15\ntens: 3 + 4 + 1 = 8\n38 + 47 = 85\n
+// units: 5 + 9 = 14\ntens: 8 + 1 + 1 = 10\n85 + 19 = 104\n...check: 130"). A one-digit term has
+// no tens of its own: "units: 8 + 6 = 14\ntens: 3 + 1 = 4\n38 + 6 = 44\ncheck: 44". Negative
+// terms, or a later term over 99, get one "x + y = z" line a step. Needs two terms.
 Solved solve_sum(const std::vector<long long>& terms);
 // "Which is larger, a or b?" — one comparison line ("47 < 74"); a and b must differ.
 Solved solve_compare(long long a, long long b);

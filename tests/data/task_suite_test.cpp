@@ -31,45 +31,68 @@ long long truth_of(const std::string& question) {
   return sum;
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A sum's chain: (with three or more terms) the question's expression restated, then one block
+// per added term — "units: x%10 + y%10 = u", "tens: x/10 [+ y/10] + carry = t", "x + y = z" —
+// over a running total, then the check. Returns "" or what is wrong.
+std::string check_sum_cot(const SynthRecord& r) {
+  static const std::regex units_re(R"(units: (\d+) \+ (\d+) = (\d+))");
+  static const std::regex tens_re(R"(tens: (\d+) \+ (\d+)(?: \+ (\d+))? = (\d+))");
+  static const std::regex whole_re(R"((\d+) \+ (\d+) = (\d+))");
+  auto lines = lines_of(r.cot);
+  const auto terms = numbers_in(r.question);
+  size_t at = 0;
+  if (terms.size() > 2) {
+    if (lines.empty() || r.question != "What is " + lines[0] + "?") return "the sum is not restated first";
+    at = 1;
+  }
+  long long running = terms.at(0);
+  for (size_t i = 1; i < terms.size(); ++i, at += 3) {
+    if (at + 3 > lines.size()) return "too few lines for the sum";
+    const long long y = terms[i];
+    std::smatch u, t, w;
+    if (!std::regex_match(lines[at], u, units_re)) return "expected a units column: " + lines[at];
+    if (std::stoll(u[1]) != running % 10 || std::stoll(u[2]) != y % 10 || std::stoll(u[3]) != running % 10 + y % 10)
+      return "wrong units column: " + lines[at];
+    const long long carry = std::stoll(u[3]) / 10;
+    if (!std::regex_match(lines[at + 1], t, tens_re)) return "expected a tens column: " + lines[at + 1];
+    const bool two_digit = y >= 10;
+    if (t[3].matched != two_digit) return "tens column has the wrong operands: " + lines[at + 1];
+    const long long tx = std::stoll(t[1]), ty = two_digit ? std::stoll(t[2]) : 0;
+    const long long tc = two_digit ? std::stoll(t[3]) : std::stoll(t[2]);
+    if (tx != running / 10 || ty != y / 10 || tc != carry || std::stoll(t[4]) != tx + ty + tc)
+      return "wrong tens column: " + lines[at + 1];
+    if (!std::regex_match(lines[at + 2], w, whole_re)) return "expected the whole step: " + lines[at + 2];
+    if (std::stoll(w[1]) != running || std::stoll(w[2]) != y || std::stoll(w[3]) != running + y)
+      return "step does not continue the sum: " + lines[at + 2];
+    if (std::stoll(w[3]) != std::stoll(t[4]) * 10 + std::stoll(u[3]) % 10) return "columns disagree with the step: " + lines[at + 2];
+    running += y;
+  }
+  if (at + 1 != lines.size()) return "extra lines after the steps";
+  if (lines[at] != "check: " + r.answer) return "last line is not the check of the answer: " + lines[at];
+  if (std::to_string(truth_of(r.question)) != r.answer) return "answer is wrong";
+  return "";
+}
+
 // Re-checks a chain of thought line by line; returns "" or what is wrong.
 std::string check_cot(const SynthRecord& r) {
+  if (r.question.find('+') != std::string::npos) return check_sum_cot(r);
   static const std::regex arithmetic(R"((\d+) ([+*]) (\d+) = (\d+))");
   static const std::regex comparison(R"((\d+) ([<>]) (\d+))");
   static const std::regex check(R"(check: (-?\d+))");
-  std::vector<std::string> lines;
-  std::istringstream in(r.cot);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  auto lines = lines_of(r.cot);
   if (lines.empty()) return "empty cot";
-  const auto terms = numbers_in(r.question);
-  const bool is_sum = r.question.find('+') != std::string::npos;
-  long long running = -1;
-  // A number plus a digit is worked in columns first: the units (with carry), then the tens.
-  static const std::regex column(R"((units|tens): (\d+) \+ (\d+) = (\d+))");
-  long long carry = -1;
-  size_t first = 0;
-  for (; first + 1 < lines.size(); ++first) {
-    std::smatch m;
-    if (!std::regex_match(lines[first], m, column)) break;
-    long long x = std::stoll(m[2]), y = std::stoll(m[3]), z = std::stoll(m[4]);
-    if (x + y != z) return "wrong column step: " + lines[first];
-    if (m[1] == "units" && (first != 0 || x != terms.at(0) % 10 || y != terms.at(1))) return "wrong units column: " + lines[first];
-    if (m[1] == "tens" && (first != 1 || x != terms.at(0) / 10 || y != carry)) return "wrong tens column: " + lines[first];
-    carry = z / 10;
-  }
-  lines.erase(lines.begin(), lines.begin() + first);
-  // A longer sum is restated first: the question's expression, as it is written there.
-  if (is_sum && first == 0 && !lines.empty() && r.question == "What is " + lines[0] + "?") lines.erase(lines.begin());
-  else if (is_sum && first == 0) return "the sum is not restated first: " + lines[0];
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
     std::smatch m;
     if (std::regex_match(lines[i], m, arithmetic)) {
       long long x = std::stoll(m[1]), y = std::stoll(m[3]), z = std::stoll(m[4]);
       if ((m[2] == "+" ? x + y : x * y) != z) return "wrong step: " + lines[i];
-      if (is_sum) {  // a running sum over the question's terms, in order
-        if (i == 0 && (x != terms.at(0) || y != terms.at(1))) return "first step does not start the sum: " + lines[i];
-        if (i > 0 && (x != running || y != terms.at(i + 1))) return "step does not continue the sum: " + lines[i];
-        running = z;
-      }
     } else if (std::regex_match(lines[i], m, comparison)) {
       long long x = std::stoll(m[1]), y = std::stoll(m[3]);
       if ((m[2] == "<") != (x < y)) return "wrong comparison: " + lines[i];
@@ -77,7 +100,6 @@ std::string check_cot(const SynthRecord& r) {
       return "unexpected line: " + lines[i];
     }
   }
-  if (is_sum && lines.size() != terms.size()) return "a sum of n terms needs n-1 steps and a check";
   std::smatch m;
   if (!std::regex_match(lines.back(), m, check)) return "last line is not a check: " + lines.back();
   if (m[1] != r.answer) return "check line differs from the answer";
@@ -106,8 +128,13 @@ TEST(task_suite, question_answer_and_cot_styles) {
   Solved hard = solve_sum({38, 47, 19, 26});
   EXPECT_EQ(hard.question, "What is 38 + 47 + 19 + 26?");
   EXPECT_EQ(hard.answer, "130");
-  EXPECT_EQ(hard.cot, "38 + 47 + 19 + 26\n38 + 47 = 85\n85 + 19 = 104\n104 + 26 = 130\ncheck: 130");
-  EXPECT_EQ(solve_sum({12, 30}).cot, "12 + 30\n12 + 30 = 42\ncheck: 42");
+  EXPECT_EQ(hard.cot,
+            "38 + 47 + 19 + 26\n"
+            "units: 8 + 7 = 15\ntens: 3 + 4 + 1 = 8\n38 + 47 = 85\n"
+            "units: 5 + 9 = 14\ntens: 8 + 1 + 1 = 10\n85 + 19 = 104\n"
+            "units: 4 + 6 = 10\ntens: 10 + 2 + 1 = 13\n104 + 26 = 130\n"
+            "check: 130");
+  EXPECT_EQ(solve_sum({12, 30}).cot, "units: 2 + 0 = 2\ntens: 1 + 3 + 0 = 4\n12 + 30 = 42\ncheck: 42");
   Solved easy = solve_sum({38, 6});
   EXPECT_EQ(easy.question, "What is 38 + 6?");
   EXPECT_EQ(easy.cot, "units: 8 + 6 = 14\ntens: 3 + 1 = 4\n38 + 6 = 44\ncheck: 44");
