@@ -17,25 +17,20 @@ import argparse
 import concurrent.futures
 import json
 import os
-import re
-import socket
-import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
+
+# The e2e drivers' server handling (start on a free port, wait for /health, SIGTERM), reused.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from serve_process import API_KEY, start_server, stop_server  # noqa: E402
 
 FORCED_OFF_JUDGE = "A direct answer was requested."
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def post(port, path, body):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"})
     with urllib.request.urlopen(req, timeout=120) as r:
         return json.loads(r.read())
 
@@ -64,19 +59,10 @@ def main():
     rows = [r for r in rows if r.get("difficulty") == args.difficulty][: args.n]
     if not rows:
         sys.exit(f"{args.data}: no records of difficulty {args.difficulty}")
-    port = free_port()
-    server = subprocess.Popen([args.binary, "serve", "--model", args.model, "--port", str(port), "--max-batch", "32"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = os.path.join(tempfile.gettempdir(), f"diagnose_think_off.{os.getpid()}.log")
+    server, port = start_server(args.binary, args.model, log_path, extra_args=("--max-batch", "32"))
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except Exception:
-                if server.poll() is not None:
-                    sys.exit("the server exited before it answered /health")
-                time.sleep(0.2)
-        model_id = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models").read())["data"][0]["id"]
+        model_id = json.loads(urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})).read())["data"][0]["id"]
         variants = [("auto", None), ("forced_off", FORCED_OFF_JUDGE)] + [("judge:" + j, j) for j in args.judge]
         split = args.split or os.path.basename(args.data)
         for name, judge in variants:
@@ -84,7 +70,7 @@ def main():
                 if judge is None:
                     reply = post(port, "/v1/chat/completions", {
                         "model": model_id, "messages": [{"role": "user", "content": r["question"]}],
-                        "temperature": 0, "max_tokens": 160, "think_mode": "auto"})
+                        "temperature": 0, "max_tokens": 224, "think_mode": "auto"})
                     msg = reply["choices"][0]["message"]
                     return msg.get("content", "").strip(), msg.get("think_mode"), msg.get("judge")
                 reply = post(port, "/v1/completions", {"model": model_id, "prompt": prompt_text(r["question"], judge),
@@ -99,8 +85,7 @@ def main():
                    "think_off": sum(m == "off" for _, m, _ in answers) / len(rows), "wrong": wrong[:6]}
             print(json.dumps(out), flush=True)
     finally:
-        server.terminate()
-        server.wait()
+        stop_server(server)
 
 
 if __name__ == "__main__":

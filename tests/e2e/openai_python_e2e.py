@@ -145,9 +145,14 @@ class Checks:
         check("thinking_budget bounds the reasoning tokens", budget)
 
         def completions():
+            # The chain is prefilled up to its last line, so the tiny fixture needs only a few tokens
+            # to close it: the check is that tags survive in raw text, not that the model can add.
+            chain = ("38 + 47 + 19 + 26\nunits: 8 + 7 = 15\ntens: 3 + 4 + 1 = 8\n38 + 47 = 85\n"
+                     "units: 5 + 9 = 14\ntens: 8 + 1 + 1 = 10\n85 + 19 = 104\n"
+                     "units: 4 + 6 = 10\ntens: 10 + 2 + 1 = 13\n104 + 26 = 130\ncheck: 130\n")
             prompt = ("<|im_start|>user\nWhat is 38 + 47 + 19 + 26?<|im_end|>\n<|im_start|>assistant\n"
-                      f"<judge>\n{FORCED_ON_JUDGE}\n</judge>\n<think_on>\n<think>\n")
-            r = self.client.completions.create(model=self.model, prompt=prompt, max_tokens=96, temperature=0)
+                      f"<judge>\n{FORCED_ON_JUDGE}\n</judge>\n<think_on>\n<think>\n{chain}")
+            r = self.client.completions.create(model=self.model, prompt=prompt, max_tokens=48, temperature=0)
             assert r.object == "text_completion", r.object
             text = r.choices[0].text
             assert "</think>" in text and "<answer>" in text, f"tags missing from the raw text: {text!r}"
