@@ -3,10 +3,12 @@
 // the output it produces, and carries its own config sections; the demo writes those sections
 // to OUT/configs/<stage>.yaml and runs the command as a child process (fresh state, and the same
 // command a user would type). A stage whose output exists is skipped, so re-running resumes.
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -122,10 +124,15 @@ int run_child(const std::vector<std::string>& argv, int ranks, const fs::path& l
   std::fflush(stdout);
   std::fflush(stderr);
   std::vector<pid_t> pids;
+  const pid_t demo_pid = ::getpid();
   for (int r = 0; r < ranks; ++r) {
     pid_t pid = ::fork();
     if (pid < 0) throw Error("cannot fork a stage process", argv[1]);
     if (pid == 0) {
+      // A demo killed by a scheduler or `kill` (not Ctrl-C, which reaches the whole process group)
+      // must not leave its ranks training on: they get SIGTERM when the demo dies. getppid()
+      // catches a demo that died before prctl took effect.
+      if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != demo_pid) ::_exit(128 + SIGTERM);
       // OpenMP's default busy-waiting collapses 2-thread torch on a shared 2-core machine
       // (measured: ~20x slower under load); passive waiting costs nothing when the cores are free.
       ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
