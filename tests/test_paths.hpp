@@ -1,6 +1,7 @@
 // Paths and helpers tests share: the source tree, the build tree, the autothink binary, Python,
 // a fresh temporary directory, and running a command while capturing its output.
 #pragma once
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace autothink::testing {
 
@@ -28,6 +30,18 @@ inline std::filesystem::path temp_dir(const std::string& tag) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// Polls `done` every 50 ms until it holds or `limit` passes; returns its last value. The limit is
+// how long to wait for something that should happen, never a speed claim.
+template <typename Predicate>
+bool wait_for(Predicate done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
 }
 
 // The whole file as text ("" when it cannot be read).

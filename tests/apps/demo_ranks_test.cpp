@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include "test_paths.hpp"
@@ -99,21 +98,19 @@ TEST(demo_ranks, killing_the_demo_stops_its_ranks) {
     ::_exit(127);
   }
   // Wait until both ranks of the pretrain stage run (rank 1 logs to its own file).
-  bool running = false;
-  for (int i = 0; i < 1200 && !running; ++i) {
-    running = autothink::testing::read_text_file(out / "logs" / "pretrain.rank1.log").find("rank 1/2") != std::string::npos &&
-              processes_mentioning((out / "run").string()).size() >= 2;
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const bool running = autothink::testing::wait_for([&] {
+    return autothink::testing::read_text_file(out / "logs" / "pretrain.rank1.log").find("rank 1/2") != std::string::npos &&
+           processes_mentioning((out / "run").string()).size() >= 2;
+  }, std::chrono::minutes(2));
   ::kill(demo, SIGKILL);
   ::waitpid(demo, nullptr, 0);
   ASSERT_TRUE(running) << autothink::testing::read_text_file(log);
   // Orphaned ranks would train on forever; each should get SIGTERM as soon as the demo died.
-  std::vector<pid_t> left = processes_mentioning((out / "run").string());
-  for (int i = 0; i < 300 && !left.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::vector<pid_t> left;
+  autothink::testing::wait_for([&] {
     left = processes_mentioning((out / "run").string());
-  }
+    return left.empty();
+  }, std::chrono::seconds(30));
   for (pid_t pid : left) ::kill(pid, SIGKILL);
   EXPECT_TRUE(left.empty()) << left.size() << " rank process(es) outlived the killed demo";
 }
