@@ -1,4 +1,4 @@
-// `autothink eval` metrics (DESIGN.md §1, issue 9): greedy decoding of held-out queries in three
+// `autothink eval` metrics (DESIGN.md §1): greedy decoding of held-out queries in three
 // settings — auto, forced on, forced off — and per difficulty (and overall): accuracy, think-on
 // rate, mean completion tokens, mean reasoning tokens, and judge accuracy (auto's chosen mode vs
 // the better mode per query as the same model's forced runs show it: off when forced-off is

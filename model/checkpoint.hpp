@@ -3,7 +3,7 @@
 //   model.safetensors             or model-0000k-of-0000n.safetensors + model.safetensors.index.json
 //   mtp.safetensors               the mtp.* tensors, only when MTP depth > 0
 //   generation_config.json        bos/eos/pad (or the caller's json)
-//   autothink.json                the caller's json (special token ids, template version, provenance)
+//   autothink.json                the caller's json (special token ids, training provenance)
 //   tokenizer.model               copied when given
 // Loading converts each file dtype (F32/BF16/F16) to the requested one. Every parameter must be
 // present with the right shape; a tensor the model does not have is an error — except in a tied
