@@ -187,14 +187,12 @@ class ServedModel {
       _exit(127);
     }
     const std::regex re("listening on (http://127\\.0\\.0\\.1:[0-9]+)");
-    for (int i = 0; i < 600 && url_.empty(); ++i) {
-      std::ifstream in(log_);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    autothink::testing::wait_for([&] {  // until it listens, or exits early
       std::smatch m;
+      const std::string text = autothink::testing::read_text_file(log_);
       if (std::regex_search(text, m, re)) url_ = m[1];
-      else if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+      return !url_.empty() || ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+    }, std::chrono::seconds(60));
   }
   ~ServedModel() {
     if (pid_ <= 0) return;

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "data/verifier.hpp"
 #include "data/verifier_command.hpp"
+#include "test_paths.hpp"
 
 namespace autothink::data {
 namespace {
@@ -116,11 +118,25 @@ TEST(verifier, command_reads_answer_on_stdin_and_truth_from_env) {
   EXPECT_FALSE(CommandVerifier("exit 3", 10).check("a", "b"));
 }
 
+// A process that has exited (gone, or a zombie nobody reaped yet).
+bool process_ended(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
 TEST(verifier, command_past_its_timeout_is_wrong_and_killed) {
-  CommandVerifier slow("sleep 5; exit 0", 0.3);
-  auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(slow.check("a", "a"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // The command starts a child that would outlive it: the timeout must kill the whole group.
+  const auto pid_file = testing::temp_dir("verifier-timeout") / "child.pid";
+  CommandVerifier slow("sleep 60 & echo $! > '" + pid_file.string() + "'; wait; exit 0", 0.3);
+  EXPECT_FALSE(slow.check("a", "a"));  // wrong, not right after 60 s
+  const std::string child = testing::read_text_file(pid_file);
+  ASSERT_FALSE(child.empty());
+  const std::string pid = child.substr(0, child.find('\n'));
+  EXPECT_TRUE(testing::wait_for([&] { return process_ended(pid); }, std::chrono::seconds(10)))
+      << "the command's child " << pid << " still runs after the timeout";
 }
 
 TEST(verifier, command_that_cannot_run_is_an_error) {

@@ -141,7 +141,7 @@ TEST(api_service, models_health_and_metrics) {
   EXPECT_EQ(health.json()["status"], "ok");
   ASSERT_EQ(http_call(s.port(), "POST", "/v1/chat/completions", chat_body("off", 1).dump()).status, 200);
   // The gauges are refreshed after the scheduler's step that finished the request.
-  for (int i = 0; i < 100 && active_sequences_metric(s.port()) != 0; ++i) std::this_thread::sleep_for(5ms);
+  autothink::testing::wait_for([&] { return active_sequences_metric(s.port()) == 0; }, std::chrono::seconds(10));
   auto metrics = http_call(s.port(), "GET", "/metrics");
   ASSERT_EQ(metrics.status, 200);
   for (const char* name : {"autothink_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 1",
@@ -347,22 +347,22 @@ TEST(api_service, client_disconnect_frees_its_sequence) {
     ASSERT_TRUE(c.send_request("POST", "/v1/completions",
                                json{{"prompt", "hello"}, {"max_tokens", 400}, {"stream", true}}.dump()));
     EXPECT_FALSE(c.read_some().empty());
-    for (int i = 0; i < 100 && active_sequences_metric(s.port()) != 1; ++i) std::this_thread::sleep_for(10ms);
+    autothink::testing::wait_for([&] { return active_sequences_metric(s.port()) == 1; }, std::chrono::seconds(10));
     EXPECT_EQ(active_sequences_metric(s.port()), 1);
     c.reset();
   }
   int active = -1;
-  for (int i = 0; i < 300 && (active = active_sequences_metric(s.port())) != 0; ++i) std::this_thread::sleep_for(10ms);
+  autothink::testing::wait_for([&] { return (active = active_sequences_metric(s.port())) == 0; }, std::chrono::seconds(10));
   EXPECT_EQ(active, 0);
   EXPECT_EQ(s.engine->finish_counts()["cancelled"], 1);
   // A non-stream client that leaves is noticed too.
   {
     TestConnection c(s.port());
     ASSERT_TRUE(c.send_request("POST", "/v1/completions", json{{"prompt", "hello"}, {"max_tokens", 400}}.dump()));
-    std::this_thread::sleep_for(50ms);
-    c.close();
+    autothink::testing::wait_for([&] { return active_sequences_metric(s.port()) == 1; }, std::chrono::seconds(10));
+    c.close();  // while its sequence decodes
   }
-  for (int i = 0; i < 300 && s.engine->finish_counts()["cancelled"] < 2; ++i) std::this_thread::sleep_for(10ms);
+  autothink::testing::wait_for([&] { return s.engine->finish_counts()["cancelled"] >= 2; }, std::chrono::seconds(10));
   EXPECT_EQ(s.engine->finish_counts()["cancelled"], 2);
   EXPECT_EQ(http_call(s.port(), "POST", "/v1/chat/completions", chat_body("off", 2).dump()).status, 200);
 }
@@ -375,7 +375,7 @@ TEST(api_service, overload_answers_429_with_retry_after) {
     busy.push_back(std::make_unique<TestConnection>(s.port()));
     ASSERT_TRUE(busy.back()->send_request("POST", "/v1/completions", body));
   }
-  for (int i = 0; i < 100 && s.scheduler->outstanding() < 2; ++i) std::this_thread::sleep_for(5ms);
+  autothink::testing::wait_for([&] { return s.scheduler->outstanding() >= 2; }, std::chrono::seconds(10));
   auto r = http_call(s.port(), "POST", "/v1/completions", body);
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.headers["retry-after"], "1");
@@ -388,7 +388,7 @@ TEST(api_service, shutdown_ends_streams_cleanly_and_refuses_new_work) {
   auto s = std::make_unique<Stack>(2, 4, 5ms);
   TestConnection c(s->port());
   ASSERT_TRUE(c.send_request("POST", "/v1/completions", json{{"prompt", "hello"}, {"max_tokens", 400}, {"stream", true}}.dump()));
-  for (int i = 0; i < 200 && s->metrics.active_sequences() != 1; ++i) std::this_thread::sleep_for(5ms);
+  autothink::testing::wait_for([&] { return s->metrics.active_sequences() == 1; }, std::chrono::seconds(10));
   ASSERT_EQ(s->metrics.active_sequences(), 1u);
   s->server->stop_accepting();
   s->scheduler->shutdown(0ms);  // cancels what runs

@@ -8,6 +8,7 @@
 
 #include "http_test_client.hpp"
 #include "serve/http_server.hpp"
+#include "test_paths.hpp"
 
 using namespace autothink::serve;
 using namespace autothink::serve::testing;
@@ -151,9 +152,7 @@ TEST(http_server, slow_client_is_dropped_after_read_timeout) {
   FakeServer s(o);
   TestConnection c(s.port(), 5);
   ASSERT_TRUE(c.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));  // never finishes
-  const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_TRUE(c.wait_closed());
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_TRUE(c.wait_closed()) << "the server kept a half-sent request open past its read timeout";
   EXPECT_EQ(s.handled.load(), 0);
   EXPECT_EQ(http_call(s.port(), "POST", "/echo", "x").status, 200);
 }
@@ -167,7 +166,7 @@ TEST(http_server, client_leaving_mid_stream_is_noticed) {
     EXPECT_FALSE(c.read_some().empty());
     c.reset();
   }
-  for (int i = 0; i < 200 && !s.stream_client_gone; ++i) std::this_thread::sleep_for(10ms);
+  autothink::testing::wait_for([&] { return s.stream_client_gone.load(); }, std::chrono::seconds(10));
   EXPECT_TRUE(s.stream_client_gone.load());
 }
 
@@ -176,10 +175,10 @@ TEST(http_server, client_leaving_before_the_answer_is_noticed) {
   {
     TestConnection c(s.port());
     ASSERT_TRUE(c.send_request("POST", "/park", "{}"));
-    for (int i = 0; i < 200 && !s.parked; ++i) std::this_thread::sleep_for(5ms);
+    autothink::testing::wait_for([&] { std::lock_guard<std::mutex> lock(s.mutex); return s.parked != nullptr; }, std::chrono::seconds(10));
     c.close();
   }
-  for (int i = 0; i < 200 && !s.stream_client_gone; ++i) std::this_thread::sleep_for(10ms);
+  autothink::testing::wait_for([&] { return s.stream_client_gone.load(); }, std::chrono::seconds(10));
   EXPECT_TRUE(s.stream_client_gone.load());
   std::lock_guard<std::mutex> lock(s.mutex);
   ASSERT_TRUE(s.parked);
@@ -190,7 +189,7 @@ TEST(http_server, stop_waits_for_pending_answer_within_grace) {
   FakeServer s;
   TestConnection c(s.port());
   ASSERT_TRUE(c.send_request("POST", "/park", "{}"));
-  for (int i = 0; i < 200 && !s.parked; ++i) std::this_thread::sleep_for(5ms);
+  autothink::testing::wait_for([&] { std::lock_guard<std::mutex> lock(s.mutex); return s.parked != nullptr; }, std::chrono::seconds(10));
   ASSERT_TRUE(s.parked);
   std::thread answer([&] {
     std::this_thread::sleep_for(100ms);

@@ -50,14 +50,12 @@ class ServerProcess {
       _exit(127);
     }
     const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/v1");
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::ifstream in(log_);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    autothink::testing::wait_for([&] {  // until it listens, or exits early
       std::smatch m;
+      const std::string text = log();
       if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
-      else if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
-      else std::this_thread::sleep_for(100ms);
-    }
+      return port_ != 0 || ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+    }, std::chrono::seconds(60));
   }
   ~ServerProcess() { stop(); }
   int port() const { return port_; }
@@ -69,14 +67,11 @@ class ServerProcess {
   int stop() {
     if (pid_ <= 0) return exit_code_;
     ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return exit_code_;
-      }
-      std::this_thread::sleep_for(100ms);
+    int status = 0;
+    if (autothink::testing::wait_for([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(20))) {
+      pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
     }
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
@@ -228,14 +223,12 @@ TEST(serve_model, disconnect_frees_the_sequence) {
     c.reset();
   }
   int active = -1;
-  for (int i = 0; i < 500; ++i) {
+  autothink::testing::wait_for([&] {
     auto m = http_call(server().port(), "GET", "/metrics").body;
     auto at = m.find("\nautothink_active_sequences ");
-    ASSERT_NE(at, std::string::npos);
-    active = std::stoi(m.substr(at + 28));
-    if (active == 0) break;
-    std::this_thread::sleep_for(10ms);
-  }
+    if (at != std::string::npos) active = std::stoi(m.substr(at + 28));
+    return active == 0;
+  }, std::chrono::seconds(10));
   EXPECT_EQ(active, 0);
 }
 

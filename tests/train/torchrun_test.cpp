@@ -97,12 +97,12 @@ TEST(torchrun, two_ranks_static_agent_store) { run_two_ranks(LaunchStyle::agent_
 
 struct TwoProcesses {
   int rc0 = -1, rc1 = -1;
-  double rank0_seconds = 0, rank1_seconds = 0;
+  double rank0_seconds = 0;
   std::string log0, log1;
 };
 
 // Starts the probe as rank 0 and rank 1 with env:// variables (as srun/mpirun wrappers do),
-// waits for both; each rank's wall time is measured on its own.
+// waits for both; rank 0's wall time is measured on its own.
 TwoProcesses run_probe_pair(const fs::path& dir, const std::string& mode, int timeout_s) {
   int port = free_port();
   std::string probe = AUTOTHINK_DIST_PROBE;
@@ -119,7 +119,6 @@ TwoProcesses run_probe_pair(const fs::path& dir, const std::string& mode, int ti
   p.rc0 = std::stoi(read_text_file(dir / "r0.rc"));
   p.rc1 = std::stoi(read_text_file(dir / "r1.rc"));
   p.rank0_seconds = std::stod(read_text_file(dir / "r0.ms")) / 1000.0;
-  p.rank1_seconds = std::stod(read_text_file(dir / "r1.ms")) / 1000.0;
   p.log0 = read_text_file(dir / "r0.log");
   p.log1 = read_text_file(dir / "r1.log");
   return p;
@@ -134,7 +133,7 @@ TEST(torchrun, dead_rank_makes_the_other_exit_with_error) {
   EXPECT_EQ(p.rc1, 3) << p.log1;
   EXPECT_EQ(p.rc0, 1) << "rank 0 should fail with an error, not crash or hang:\n" << p.log0;
   EXPECT_NE(p.log0.find("error: rank 0 of 2: all-reduce failed"), std::string::npos) << p.log0;
-  EXPECT_LT(p.rank0_seconds, 60) << p.log0;
+  // A hang would have ended in `timeout 120`'s exit status 124, not 1.
 }
 
 TEST(torchrun, stalled_rank_times_out) {
@@ -145,10 +144,9 @@ TEST(torchrun, stalled_rank_times_out) {
   auto p = run_probe_pair(dir, "stall", 3);
   EXPECT_EQ(p.rc0, 1) << p.log0;
   EXPECT_NE(p.log0.find("did not answer within 3 s"), std::string::npos) << p.log0;
-  // Rank 0 gave up after its 3 s timeout, well before the stalled rank woke from its 9 s nap
-  // and exited (which would also have ended the wait, with "connection closed").
+  // Rank 0 gave up on its 3 s timeout, not when the stalled rank woke from its 9 s nap and exited
+  // (that would have ended the wait with "connection closed", not the timeout's message).
   EXPECT_GE(p.rank0_seconds, 3.0) << p.log0;
-  EXPECT_LT(p.rank0_seconds, p.rank1_seconds - 3.0) << p.log0;
 }
 
 }  // namespace
