@@ -25,6 +25,7 @@
 #include "core/jsonl.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/shell_quote.hpp"
 #include "data/eval.hpp"
 #include "data/eval_compare.hpp"
 #include "data/synth.hpp"
@@ -84,12 +85,6 @@ std::string find_plot_script(const std::string& given) {
   return "";
 }
 
-std::string eval_shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // The chart's data: OUT/chart/eval.dat (one row per difficulty) and one curve file per --metrics.
 // Returns the plot command's arguments after the PNG path.
 std::string write_chart_data(const fs::path& out, const data::EvalReport& report, const std::vector<std::string>& metrics) {
@@ -104,7 +99,7 @@ std::string write_chart_data(const fs::path& out, const data::EvalReport& report
     table += line;
   }
   core::atomic_write_file((dir / "eval.dat").string(), table);
-  std::string args = eval_shell_quote((dir / "eval.dat").string());
+  std::string args = core::shell_quote((dir / "eval.dat").string());
   for (size_t i = 0; i < metrics.size(); ++i) {
     // "LABEL=PATH" or PATH (label: the run folder's name).
     std::string label, path = metrics[i];
@@ -120,7 +115,7 @@ std::string write_chart_data(const fs::path& out, const data::EvalReport& report
     });
     const fs::path curve_path = dir / ("curve" + std::to_string(i + 1) + ".dat");
     core::atomic_write_file(curve_path.string(), curve);
-    args += " " + eval_shell_quote(curve_path.string()) + " " + eval_shell_quote(label);
+    args += " " + core::shell_quote(curve_path.string()) + " " + core::shell_quote(label);
   }
   return args;
 }
@@ -134,7 +129,7 @@ void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalA
   }
   const std::string chart_args = write_chart_data(out, report, args.metrics);
   const fs::path png = out / "eval.png";
-  const std::string command = "sh " + eval_shell_quote(script) + " " + eval_shell_quote(png.string()) + " " + chart_args;
+  const std::string command = "sh " + core::shell_quote(script) + " " + core::shell_quote(png.string()) + " " + chart_args;
   std::fflush(stdout);
   const int status = std::system(command.c_str());
   if (status != 0 || !fs::exists(png))

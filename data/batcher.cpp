@@ -5,15 +5,16 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 
 namespace autothink::data {
 
 namespace {
-uint64_t batcher_splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+// The next splitmix64 output of the stream at `state`.
+uint64_t next_splitmix(uint64_t& state) {
+  const uint64_t z = core::splitmix64(state);
+  state += core::kSplitmixIncrement;
+  return z;
 }
 }  // namespace
 
@@ -22,7 +23,7 @@ std::vector<std::size_t> epoch_permutation(std::size_t n, uint64_t seed, int64_t
   for (std::size_t i = 0; i < n; ++i) perm[i] = i;
   uint64_t state = seed * 0x100000001B3ull ^ (static_cast<uint64_t>(epoch) + 0x51ED270B27ull);
   for (std::size_t i = n; i > 1; --i) {
-    std::size_t j = batcher_splitmix(state) % i;
+    std::size_t j = next_splitmix(state) % i;
     std::swap(perm[i - 1], perm[j]);
   }
   return perm;

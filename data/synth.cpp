@@ -10,22 +10,17 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/hash.hpp"
 #include "data/task_suite.hpp"
 
 namespace autothink::data {
 namespace {
 
-uint64_t synth_splitmix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 uint64_t synth_family_seed(int64_t seed, const std::string& name) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-  return synth_splitmix(static_cast<uint64_t>(seed) ^ synth_splitmix(h));
+  // FNV-1a from 1469598103934665603, not FNV's basis (a digit short): kept, as every synthetic
+  // data set ever written was drawn from these seeds.
+  const uint64_t h = core::fnv1a(name, 1469598103934665603ULL);
+  return core::splitmix64(static_cast<uint64_t>(seed) ^ core::splitmix64(h));
 }
 
 // `count` distinct queries of a family: a shuffled prefix of its enumeration, or fresh samples.
@@ -106,7 +101,7 @@ SynthSplits synthesize(const SynthOptions& options) {
     splits.train.insert(splits.train.end(), it, drawn.end());
   }
   // Mix the families in train, so a reader that does not shuffle still sees both kinds.
-  std::mt19937_64 mix(synth_splitmix(static_cast<uint64_t>(options.seed)));
+  std::mt19937_64 mix(core::splitmix64(static_cast<uint64_t>(options.seed)));
   stable_shuffle(splits.train, mix);
   return splits;
 }

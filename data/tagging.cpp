@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/hash.hpp"
 #include "core/jsonl.hpp"
 #include "core/log.hpp"
 #include "data/format/parser.hpp"
@@ -16,19 +17,6 @@
 
 namespace autothink::data {
 namespace {
-
-uint64_t tag_splitmix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-uint64_t tag_fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
 
 format::Conversation tag_user_turn(const std::string& question) {
   format::Conversation conv;
@@ -91,11 +79,11 @@ int shortest_correct(const std::vector<ScoredSample>& samples) {
 }
 
 ForcedDraw forced_draw(uint64_t seed, const std::string& id, double fraction) {
-  const uint64_t h = tag_splitmix(tag_splitmix(seed) ^ tag_fnv1a(id));
+  const uint64_t h = core::splitmix64(core::splitmix64(seed) ^ core::fnv1a(id));
   const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
   ForcedDraw draw;
   draw.forced = u < fraction;
-  draw.think_on = (tag_splitmix(h) & 1) != 0;
+  draw.think_on = (core::splitmix64(h) & 1) != 0;
   return draw;
 }
 
@@ -226,7 +214,7 @@ TagRunResult tag_file(Generator& generator, const std::vector<SynthRecord>& quer
     for (size_t i = start; i < std::min(queries.size(), start + batch); ++i)
       if (!done.count(queries[i].id)) pending.push_back(queries[i]);
     if (pending.empty()) continue;
-    const uint64_t seed = tag_splitmix(static_cast<uint64_t>(options.seed) ^ tag_splitmix(b + 1));
+    const uint64_t seed = core::splitmix64(static_cast<uint64_t>(options.seed) ^ core::splitmix64(b + 1));
     for (auto& record : tag_batch(generator, pending, options, verifiers, seed)) {
       writer.write(chat_record_to_json(record));
       result.records.push_back(std::move(record));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 #include "core/log.hpp"
 #include "data/records.hpp"
 #include "data/token_shard.hpp"
@@ -40,8 +41,7 @@ bool shard_is_fixed_judge(const std::string& judge) {
 }
 
 uint64_t shard_fnv(uint64_t h, const std::string& s) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return (h ^ 0xff) * 1099511628211ull;
+  return (core::fnv1a(s, h) ^ 0xff) * core::kFnvPrime;  // 0xff ends the field: "ab"+"c" differs from "a"+"bc"
 }
 
 // The forced turns a record stands for: as it is when it carries a fixed judge, else (dual-mode

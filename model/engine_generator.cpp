@@ -1,6 +1,7 @@
 #include "model/engine_generator.hpp"
 
 #include "core/error.hpp"
+#include "core/hash.hpp"
 
 namespace autothink::model {
 
@@ -14,12 +15,7 @@ EngineOptions make_engine_options(const data::Tokenizer& tokenizer, int64_t max_
 }
 
 uint64_t derive_seed(uint64_t seed, uint64_t input, uint64_t sample) {
-  // splitmix64 over the three parts.
-  uint64_t x = seed ^ (input * 0x9E3779B97F4A7C15ULL) ^ (sample * 0xC2B2AE3D27D4EB4FULL);
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
+  return core::splitmix64(seed ^ (input * core::kSplitmixIncrement) ^ (sample * 0xC2B2AE3D27D4EB4FULL));
 }
 
 std::vector<int64_t> kat_stop_ids(const data::Tokenizer& tokenizer) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/shell_quote.hpp"
 #include "data/format/parser.hpp"
 #include "data/format/template.hpp"
 #include "test_paths.hpp"
@@ -369,11 +370,7 @@ TEST(parser, feed_after_finish_is_ignored) {
   EXPECT_TRUE(p.result().problems.empty());
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using core::shell_quote;
 
 TEST(parser, cli_parse_prints_one_result_line) {
   auto run = testing::run_command("printf '<judge>\\nsimple\\n</judge>\\n<think_off>\\n<answer>\\n42\\n</answer>' | " +

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/shell_quote.hpp"
 #include "data/format/template.hpp"
 #include "data/tokenizer.hpp"
 #include "data/tokenizer_spm.hpp"
@@ -292,11 +293,7 @@ TEST(tokenizer, training_input_errors_are_clear) {
 
 // ---- CLI -------------------------------------------------------------------------------------
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using autothink::core::shell_quote;
 
 std::string cli(const std::string& args) { return shell_quote(autothink::testing::autothink_binary()) + " " + args; }
 
