@@ -65,7 +65,7 @@ std::vector<RlPrompt> load_rl_prompts(const std::vector<std::string>& files, con
                       path + " (record " + std::to_string(line) + ")", "RL needs verifiable prompts");
         p.id = rec.meta.id;
         p.family = rec.meta.family;
-        p.difficulty = rec.meta.difficulty;
+        p.difficulty = rec.meta.difficulty.empty() ? "unknown" : rec.meta.difficulty;
         p.truth = rec.meta.truth;
         p.conversation = std::move(rec.conversation);
         out.push_back(std::move(p));
@@ -75,7 +75,7 @@ std::vector<RlPrompt> load_rl_prompts(const std::vector<std::string>& files, con
         RlPrompt p;
         p.id = rec.id;
         p.family = rec.family;
-        p.difficulty = rec.difficulty;
+        p.difficulty = rec.difficulty.empty() ? "unknown" : rec.difficulty;
         p.truth = rec.answer;
         p.conversation.messages.push_back(format::Message{"user", rec.question, "", format::Mode::none, ""});
         out.push_back(std::move(p));

@@ -16,7 +16,9 @@ class VerifierRegistry;
 namespace autothink::rl {
 
 struct RlPrompt {
-  std::string id, family, difficulty, truth;
+  std::string id, family;
+  std::string difficulty;  // the record's, or "unknown" when it has none
+  std::string truth;
   format::Conversation conversation;  // ends with the user turn
 };
 

@@ -11,11 +11,15 @@
 //      gradients are averaged by train::GradientSync;
 //   6. one metrics.jsonl line (rank 0): loss, reward terms, accuracy, think-on rate (all and per
 //      difficulty), mean tokens by mode, KL, clip fraction, entropy, grad norm, lr, timings.
-// Checkpoints are train/train_checkpoint.hpp's (RUN/checkpoints/step-N); --resume continues from
-// the newest one. RUN/model is the final policy.
+// The run folder is train/run_folder.hpp's (config.yaml, metrics.jsonl, checkpoints/step-N,
+// model/); --resume continues from the newest checkpoint. RUN/model is the final policy.
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "rl/rl_config.hpp"
 
@@ -38,6 +42,40 @@ struct RlResult {
   std::filesystem::path model_dir;  // RUN/model (empty when stopped)
 };
 
+struct RolloutGroup;
+class StepSums;
+
+class RlTrainer {
+ public:
+  // Setup: the distributed group, the run folder, tokenizer, prompts and verifiers, the policy
+  // and (kl_beta > 0) the frozen reference, the engine sized for the longest prompt, optimizer,
+  // --resume, the parameter broadcast. Throws autothink::Error for what the config gets wrong.
+  RlTrainer(const RlConfig& config, const RlRunOptions& options);
+  ~RlTrainer();
+  RlTrainer(const RlTrainer&) = delete;
+  RlTrainer& operator=(const RlTrainer&) = delete;
+
+  // The steps from the resumed position to rl.steps (or rl.stop_at): metrics, checkpoints, and
+  // the final policy folder.
+  RlResult run();
+
+ private:
+  struct Parts;     // the typed parts setup builds (rl_trainer.cpp)
+  struct StepData;  // one step's training sequences, minibatches and their global counts
+
+  // One step (1-6 above); returns its metrics line.
+  nlohmann::json train_step(int64_t step);
+  // 1-2: this rank's prompts of the step and their rollouts.
+  std::vector<RolloutGroup> collect_rollouts(int64_t step);
+  // 3: rewards, advantages and the training sequences of every group; rollout metrics into `sums`.
+  StepData score(const std::vector<RolloutGroup>& groups, StepSums& sums);
+  // 4-5: old / reference log-probs, then epochs × minibatches updates; returns the last grad norm.
+  double update(int64_t step, StepData& data, StepSums& sums, double& lr);
+
+  std::unique_ptr<Parts> parts_;
+};
+
+// RlTrainer(config, options).run().
 RlResult run_rl(const RlConfig& config, const RlRunOptions& options);
 
 }  // namespace autothink::rl

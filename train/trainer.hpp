@@ -4,12 +4,15 @@
 // cosine, gradient accumulation, clipping, bf16 autocast on CUDA, held-out eval, checkpoints and
 // --resume, distributed through train::Distributed (rank 0 writes).
 //
-// Run folder: config.yaml (resolved), metrics.jsonl (one line per logged step: step, loss, ce,
-// kd, mtp_k, mtp1_top1, lr, grad_norm, tokens, tokens_per_s, mfu, dev_* when evaluated),
-// shards/ (token shard cache), checkpoints/step-N/, model/ (the final model folder).
+// Run folder (train/run_folder.hpp): config.yaml, metrics.jsonl (one line per logged step: step,
+// loss, ce, kd, mtp_k, mtp1_top1, lr, grad_norm, tokens, tokens_per_s, mfu, dev_* when
+// evaluated), shards/ (token shard cache), checkpoints/step-N/, model/ (the final model folder).
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "train/train_config.hpp"
 
@@ -31,6 +34,33 @@ struct TrainResult {
   std::filesystem::path model_dir;  // RUN/model (empty when stopped)
 };
 
+class Trainer {
+ public:
+  // Setup, in this order: the distributed group, the run folder, tokenizer and token shards
+  // (rank 0 builds them, the others map the cache), the teacher, the model (from a folder, cut
+  // out of the teacher, or seeded from scratch), optimizer, schedule, batcher, --resume, the
+  // parameter broadcast. Throws autothink::Error for what the config gets wrong.
+  Trainer(const TrainConfig& config, const RunOptions& options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // The steps from the resumed position to train.steps (or train.stop_at): metrics, held-out
+  // eval, checkpoints, and the final model folder.
+  TrainResult run();
+
+ private:
+  struct Parts;  // the typed parts setup builds (trainer.cpp)
+
+  // One optimizer step (all its micro-batches); returns the step's metrics line.
+  nlohmann::json train_step(int64_t step);
+  // Held-out CE (and MTP) over the dev documents, on every rank, globally normalised.
+  nlohmann::json evaluate();
+
+  std::unique_ptr<Parts> parts_;
+};
+
+// Trainer(config, options).run().
 TrainResult run_training(const TrainConfig& config, const RunOptions& options);
 
 }  // namespace autothink::train
