@@ -457,14 +457,10 @@ RlResult RlTrainer::run() {
       p.folder.save_checkpoint(*p.net, *p.optimizer, {done, {}, p.tokens_total}, p.save_options, rc.keep);
   }
 
-  if (p.plan.stops_early()) {
-    result.stopped = true;
-    progress.finish({{"reward", result.last_reward}, {"stopped_at", p.plan.end_step}});
-    p.folder.barrier();
-    return result;
-  }
-  progress.finish({{"reward", result.last_reward}, {"loss", result.last_loss}});
-  result.model_dir = p.folder.save_model(*p.net, p.save_options);
+  result.stopped = p.plan.stops_early();
+  if (result.stopped) progress.finish({{"reward", result.last_reward}, {"stopped_at", p.plan.end_step}});
+  else progress.finish({{"reward", result.last_reward}, {"loss", result.last_loss}});
+  result.model_dir = p.folder.finish(p.plan, *p.net, p.save_options);
   return result;
 }
 

@@ -78,7 +78,11 @@ void RunFolder::save_checkpoint(model::Qwen2Model& net, torch::optim::Optimizer&
   dist_.barrier();
 }
 
-fs::path RunFolder::save_model(model::Qwen2Model& net, const model::SaveOptions& save_options) {
+fs::path RunFolder::finish(const StepPlan& plan, model::Qwen2Model& net, const model::SaveOptions& save_options) {
+  if (plan.stops_early()) {
+    dist_.barrier();
+    return {};
+  }
   const fs::path model_dir = dir_ / "model";
   if (dist_.is_main()) {
     model::save_model(net, model_dir, save_options);

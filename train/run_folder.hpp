@@ -58,9 +58,8 @@ class RunFolder {
 
   void save_checkpoint(model::Qwen2Model& net, torch::optim::Optimizer& optimizer, const TrainerState& state,
                        const model::SaveOptions& save_options, int64_t keep);
-  // RUN/model; returns its path.
-  std::filesystem::path save_model(model::Qwen2Model& net, const model::SaveOptions& save_options);
-  void barrier() { dist_.barrier(); }
+  // The end of a run: RUN/model, and its path; where `plan` stopped early, no model and "".
+  std::filesystem::path finish(const StepPlan& plan, model::Qwen2Model& net, const model::SaveOptions& save_options);
 
  private:
   std::filesystem::path dir_;

@@ -443,14 +443,10 @@ TrainResult Trainer::run() {
       p.folder.save_checkpoint(*p.net, *p.optimizer, {done, p.batcher->position(), p.tokens_total}, p.save_options, tc.keep);
   }
 
-  if (p.plan.stops_early()) {
-    result.stopped = true;
-    progress.finish({{"loss", result.last_loss}, {"stopped_at", p.plan.end_step}});
-    p.folder.barrier();
-    return result;
-  }
-  progress.finish({{"loss", result.last_loss}});
-  result.model_dir = p.folder.save_model(*p.net, p.save_options);
+  result.stopped = p.plan.stops_early();
+  if (result.stopped) progress.finish({{"loss", result.last_loss}, {"stopped_at", p.plan.end_step}});
+  else progress.finish({{"loss", result.last_loss}});
+  result.model_dir = p.folder.finish(p.plan, *p.net, p.save_options);
   return result;
 }
 

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -109,23 +111,21 @@ TEST(sampler, out_of_range_settings_name_the_field) {
     }
     return std::string("accepted");
   };
-  SamplingParams ok;
+  const SamplingParams ok;
   EXPECT_EQ(message(ok), "accepted");
-  SamplingParams t = ok;
-  t.temperature = -1.0f;
-  EXPECT_NE(message(t).find("temperature"), std::string::npos);
-  SamplingParams top_p = ok;
-  top_p.top_p = 0.0f;
-  EXPECT_NE(message(top_p).find("top_p"), std::string::npos);
-  SamplingParams top_k = ok;
-  top_k.top_k = -1;
-  EXPECT_NE(message(top_k).find("top_k"), std::string::npos);
-  SamplingParams rep = ok;
-  rep.repetition_penalty = 0.0f;
-  EXPECT_NE(message(rep).find("repetition_penalty"), std::string::npos);
-  SamplingParams pres = ok;
-  pres.presence_penalty = 3.0f;
-  EXPECT_NE(message(pres).find("presence_penalty"), std::string::npos);
+  // One out-of-range value per field; the error must name that field.
+  const std::vector<std::pair<std::string, void (*)(SamplingParams&)>> cases = {
+      {"temperature", [](SamplingParams& p) { p.temperature = -1.0f; }},
+      {"top_p", [](SamplingParams& p) { p.top_p = 0.0f; }},
+      {"top_k", [](SamplingParams& p) { p.top_k = -1; }},
+      {"repetition_penalty", [](SamplingParams& p) { p.repetition_penalty = 0.0f; }},
+      {"presence_penalty", [](SamplingParams& p) { p.presence_penalty = 3.0f; }},
+  };
+  for (const auto& [field, make_bad] : cases) {
+    SamplingParams bad = ok;
+    make_bad(bad);
+    EXPECT_NE(message(bad).find(field), std::string::npos) << field;
+  }
 }
 
 }  // namespace
