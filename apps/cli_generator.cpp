@@ -23,8 +23,8 @@ int64_t context_for(const data::Tokenizer& tokenizer, const std::vector<std::str
   size_t longest = 0;
   for (const auto& q : questions) {
     format::Conversation conv;
-    conv.messages.push_back({"user", q});
-    for (auto mode : {format::PromptMode::auto_, format::PromptMode::on, format::PromptMode::off})
+    conv.messages.push_back(format::plain_message("user", q));
+    for (auto mode : {format::PromptMode::automatic, format::PromptMode::on, format::PromptMode::off})
       longest = std::max(longest, tokenizer.encode(format::render_prompt(conv, mode)).size());
   }
   return static_cast<int64_t>(longest) + max_tokens + 1;

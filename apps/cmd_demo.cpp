@@ -176,127 +176,81 @@ fs::path find_default_config() {
   throw Error("no configs/tiny.yaml here or above the binary", "autothink demo", "pass --config FILE");
 }
 
-void run_demo(CLI::App& root, DemoArgs& a) {
-  if (a.config.config_path.empty()) a.config.config_path = find_default_config().string();
-  auto config = load_config(a.config);
-  core::check_config(config);
-  if (a.out.empty()) a.out = a.quick ? "demo-out-quick" : "demo-out";
-  const fs::path out = fs::absolute(a.out);
-  core::ensure_dir(out / "configs");
-  core::ensure_dir(out / "logs");
-  std::ofstream(out / "configs" / "demo.yaml") << config.dump();
+struct StageTiming {
+  std::string name, state;
+  double seconds = 0;
+};
 
-  auto stages = config.section_list("demo.stages");
-  if (stages.empty()) throw Error("no stages", config.where("demo"), "demo.stages lists the pipeline");
-  std::printf("autothink demo: %zu stages, config %s, out %s%s\n", stages.size(), a.config.config_path.c_str(),
-              out.c_str(), a.quick ? " (quick)" : "");
-
-  struct Timing { std::string name, state; double seconds = 0; };
-  std::vector<Timing> timings;
-  bool blocked = false;
-  const auto t_all = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < stages.size(); ++i) {
-    auto& stage = stages[i];
-    YAML::Node node = YAML::Clone(stage.node());
-    const std::string command = stage.require<std::string>("command");
-    const std::string name = stage.get<std::string>("name", command);
-    Timing timing{name, "", 0.0};
-    if (!a.only.empty() && std::find(a.only.begin(), a.only.end(), name) == a.only.end()) {
-      timing.state = "not selected";
-      timings.push_back(timing);
-      continue;
-    }
-    auto words = split_words(command);
-    const std::string output = stage.get<std::string>("output", "");
-    if (!output.empty() && fs::exists(out / output)) {
-      timing.state = "done earlier";
-      std::printf("[%zu/%zu] %s: %s exists, skipped\n", i + 1, stages.size(), name.c_str(), output.c_str());
-      timings.push_back(timing);
-      continue;
-    }
-    if (!command_exists(root, words)) {
-      timing.state = "not implemented yet";
-      blocked = true;
-      std::printf("[%zu/%zu] %s: `autothink %s` is not implemented yet; later stages that need its output wait\n",
-                  i + 1, stages.size(), name.c_str(), command.c_str());
-      timings.push_back(timing);
-      continue;
-    }
-    // The stage's config: its sections, with --quick overrides applied.
-    YAML::Node sections(YAML::NodeType::Map);
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      auto key = it->first.as<std::string>();
-      if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick" && key != "ranks")
-        sections[key] = it->second;
-    }
-    if (a.seed != 0) {
-      // Sections whose command draws random numbers must state their seed, or --seed could not move it.
-      for (const char* section : {"train", "rl", "tag"})
-        if (sections[section] && !sections[section]["seed"])
-          throw Error("stage '" + name + "' has a " + section + " section without a seed", stage.where(section),
-                      "write " + std::string(section) + ".seed in the demo config so --seed can change it");
-      if (sections["data"] && sections["data"]["synth"] && !sections["data"]["synth"]["seed"])
-        throw Error("stage '" + name + "' has data.synth without a seed", stage.where("data"),
-                    "write data.synth.seed in the demo config so --seed can change it");
-      offset_seeds(sections, a.seed);
-    }
-    std::vector<std::string> argv = {"autothink"};
-    argv.insert(argv.end(), words.begin(), words.end());
-    for (const auto& arg : stage.get<std::vector<std::string>>("args", {}))
-      argv.push_back(replace_all(arg, "{out}", out.string()));
-    if (sections.size() > 0) {
-      const auto stage_config = out / "configs" / (std::to_string(i + 1) + "-" + name + ".yaml");
-      std::ofstream(stage_config) << sections << "\n";
-      argv.push_back("--config");
-      argv.push_back(stage_config.string());
-    }
-    if (a.quick && node["quick"] && node["quick"].IsMap())
-      for (auto it = node["quick"].begin(); it != node["quick"].end(); ++it) {
-        argv.push_back("--set");
-        argv.push_back(it->first.as<std::string>() + "=" + replace_all(YAML::Dump(it->second), "\n", " "));
-      }
-    std::string shown;
-    for (size_t k = 1; k < argv.size(); ++k) shown += " " + argv[k];
-    const int64_t ranks = stage.get<int64_t>("ranks", 1);
-    if (ranks < 1 || ranks > 64) throw Error("ranks must be between 1 and 64", stage.where("ranks"));
-    const std::string launch = ranks > 1 ? " (" + std::to_string(ranks) + " ranks)" : "";
-    std::printf("[%zu/%zu] %s%s: autothink%s\n", i + 1, stages.size(), name.c_str(), launch.c_str(), shown.c_str());
-    if (blocked && !output.empty()) {
-      // Inputs from a missing stage: try anyway, the command reports what it lacks.
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    int rc = run_child(argv, static_cast<int>(ranks), out / "logs", name);
-    timing.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (rc != 0) {
-      timing.state = "FAILED (exit " + std::to_string(rc) + ")";
-      timings.push_back(timing);
-      for (auto& t : timings) std::printf("  %-16s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
-      const std::string logs = ranks > 1 ? " (ranks above 0 logged to " + (out / "logs").string() + "/" + name + ".rankR.log)" : "";
-      throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc) + logs, config.where("demo.stages"),
-                  "fix the cause and re-run: finished stages are skipped");
-    }
-    timing.state = "ran";
-    timings.push_back(timing);
-  }
-  // The final model lands in OUT/model (demo.final_model names the stage output to copy).
-  const std::string final_model = config.get<std::string>("demo.final_model", "");
-  if (!final_model.empty() && fs::exists(out / final_model / "config.json") && !fs::exists(out / "model" / "config.json")) {
-    fs::remove_all(out / "model.tmp");
-    fs::copy(out / final_model, out / "model.tmp", fs::copy_options::recursive);
-    fs::rename(out / "model.tmp", out / "model");
-  }
-  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
-  std::printf("\nautothink demo summary (%s):\n", out.c_str());
+void print_timings(const std::vector<StageTiming>& timings) {
   for (auto& t : timings) std::printf("  %-16s %-22s %8.1fs\n", t.name.c_str(), t.state.c_str(), t.seconds);
-  std::printf("  %-16s %-22s %8.1fs\n", "total", "", total);
-  if (fs::exists(out / "eval" / "eval.md")) {
-    std::ifstream md(out / "eval" / "eval.md");
-    std::printf("\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
+}
+
+// The stage's config: every key but the stage's own, seeds moved by --seed. Sections whose
+// command draws random numbers must state their seed, or --seed could not move it.
+YAML::Node stage_sections(const core::Config& stage, const std::string& name, int64_t seed_offset) {
+  const YAML::Node node = YAML::Clone(stage.node());
+  YAML::Node sections(YAML::NodeType::Map);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    auto key = it->first.as<std::string>();
+    if (key != "command" && key != "name" && key != "args" && key != "output" && key != "quick" && key != "ranks")
+      sections[key] = it->second;
   }
-  if (fs::exists(out / "compare.md")) {
-    std::ifstream md(out / "compare.md");
-    std::printf("\nCold start vs RL (auto mode, held-out):\n%s\n", std::string(std::istreambuf_iterator<char>(md), {}).c_str());
+  if (seed_offset == 0) return sections;
+  for (const char* section : {"train", "rl", "tag"})
+    if (sections[section] && !sections[section]["seed"])
+      throw Error("stage '" + name + "' has a " + section + " section without a seed", stage.where(section),
+                  "write " + std::string(section) + ".seed in the demo config so --seed can change it");
+  if (sections["data"] && sections["data"]["synth"] && !sections["data"]["synth"]["seed"])
+    throw Error("stage '" + name + "' has data.synth without a seed", stage.where("data"),
+                "write data.synth.seed in the demo config so --seed can change it");
+  offset_seeds(sections, seed_offset);
+  return sections;
+}
+
+// The stage's command line: its words, args ({out} replaced), --config of its sections (written
+// to OUT/configs/N-name.yaml), and with --quick the stage's `quick` overrides as --set.
+std::vector<std::string> stage_argv(const core::Config& stage, const std::vector<std::string>& words,
+                                    const YAML::Node& sections, const fs::path& config_file, const fs::path& out,
+                                    bool quick) {
+  std::vector<std::string> argv = {"autothink"};
+  argv.insert(argv.end(), words.begin(), words.end());
+  for (const auto& arg : stage.get<std::vector<std::string>>("args", {}))
+    argv.push_back(replace_all(arg, "{out}", out.string()));
+  if (sections.size() > 0) {
+    std::ofstream(config_file) << sections << "\n";
+    argv.push_back("--config");
+    argv.push_back(config_file.string());
   }
+  const YAML::Node node = stage.node();
+  const YAML::Node overrides = node["quick"];
+  if (quick && overrides && overrides.IsMap())
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+      argv.push_back("--set");
+      argv.push_back(it->first.as<std::string>() + "=" + replace_all(YAML::Dump(it->second), "\n", " "));
+    }
+  return argv;
+}
+
+// The final model lands in OUT/model (demo.final_model names the stage output to copy).
+void copy_final_model(const core::Config& config, const fs::path& out) {
+  const std::string final_model = config.get<std::string>("demo.final_model", "");
+  if (final_model.empty() || !fs::exists(out / final_model / "config.json") || fs::exists(out / "model" / "config.json"))
+    return;
+  fs::remove_all(out / "model.tmp");
+  fs::copy(out / final_model, out / "model.tmp", fs::copy_options::recursive);
+  fs::rename(out / "model.tmp", out / "model");
+}
+
+void print_file(const fs::path& path, const char* heading) {
+  if (!fs::exists(path)) return;
+  std::ifstream md(path);
+  std::printf("\n%s%s\n", heading, std::string(std::istreambuf_iterator<char>(md), {}).c_str());
+}
+
+// The eval tables and the AutoThink targets check; with --strict, a miss (or no report) fails.
+void report_results(const core::Config& config, const fs::path& out, const DemoArgs& a) {
+  print_file(out / "eval" / "eval.md", "");
+  print_file(out / "compare.md", "Cold start vs RL (auto mode, held-out):\n");
   bool missed = false;
   const std::string targets = config.get<std::string>("demo.targets", "");
   if (!targets.empty() && fs::exists(out / targets)) {
@@ -312,20 +266,95 @@ void run_demo(CLI::App& root, DemoArgs& a) {
   if (missed && a.strict)
     throw Error("the run missed AutoThink targets (MISS lines above)", (out / targets).string(),
                 "see docs/DESIGN.md on robustness; re-run without --strict to keep the outputs as they are");
-  if (fs::exists(out / "model" / "config.json")) {
-    std::printf("\nServe the final model with:\n  autothink serve --model %s\n", (out / "model").c_str());
-    if (a.serve) {
-      std::vector<std::string> argv = {"autothink", "serve", "--model", (out / "model").string()};
-      std::vector<char*> cargv;
-      for (auto& s : argv) cargv.push_back(s.data());
-      cargv.push_back(nullptr);
-      std::fflush(stdout);
-      ::execv("/proc/self/exe", cargv.data());
-      throw Error("could not start the server", "autothink demo --serve");
-    }
-  } else if (blocked) {
-    std::printf("\nThe pipeline is not complete yet: the stages marked 'not implemented yet' are missing.\n");
+}
+
+// How to serve the final model; with --serve, becomes the server.
+void offer_serving(const fs::path& out, const DemoArgs& a, bool blocked) {
+  if (!fs::exists(out / "model" / "config.json")) {
+    if (blocked) std::printf("\nThe pipeline is not complete yet: the stages marked 'not implemented yet' are missing.\n");
+    return;
   }
+  std::printf("\nServe the final model with:\n  autothink serve --model %s\n", (out / "model").c_str());
+  if (!a.serve) return;
+  std::vector<std::string> argv = {"autothink", "serve", "--model", (out / "model").string()};
+  std::vector<char*> cargv;
+  for (auto& s : argv) cargv.push_back(s.data());
+  cargv.push_back(nullptr);
+  std::fflush(stdout);
+  ::execv("/proc/self/exe", cargv.data());
+  throw Error("could not start the server", "autothink demo --serve");
+}
+
+void run_demo(CLI::App& root, DemoArgs& a) {
+  if (a.config.config_path.empty()) a.config.config_path = find_default_config().string();
+  auto config = load_config(a.config);
+  core::check_config(config);
+  if (a.out.empty()) a.out = a.quick ? "demo-out-quick" : "demo-out";
+  const fs::path out = fs::absolute(a.out);
+  core::ensure_dir(out / "configs");
+  core::ensure_dir(out / "logs");
+  std::ofstream(out / "configs" / "demo.yaml") << config.dump();
+
+  auto stages = config.section_list("demo.stages");
+  if (stages.empty()) throw Error("no stages", config.where("demo"), "demo.stages lists the pipeline");
+  std::printf("autothink demo: %zu stages, config %s, out %s%s\n", stages.size(), a.config.config_path.c_str(),
+              out.c_str(), a.quick ? " (quick)" : "");
+
+  std::vector<StageTiming> timings;
+  bool blocked = false;
+  const auto t_all = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const auto& stage = stages[i];
+    const std::string command = stage.require<std::string>("command");
+    const std::string name = stage.get<std::string>("name", command);
+    StageTiming& timing = timings.emplace_back(StageTiming{name, "", 0.0});
+    if (!a.only.empty() && std::find(a.only.begin(), a.only.end(), name) == a.only.end()) {
+      timing.state = "not selected";
+      continue;
+    }
+    const auto words = split_words(command);
+    const std::string output = stage.get<std::string>("output", "");
+    if (!output.empty() && fs::exists(out / output)) {
+      timing.state = "done earlier";
+      std::printf("[%zu/%zu] %s: %s exists, skipped\n", i + 1, stages.size(), name.c_str(), output.c_str());
+      continue;
+    }
+    if (!command_exists(root, words)) {
+      timing.state = "not implemented yet";
+      blocked = true;
+      std::printf("[%zu/%zu] %s: `autothink %s` is not implemented yet; later stages that need its output wait\n",
+                  i + 1, stages.size(), name.c_str(), command.c_str());
+      continue;
+    }
+    const YAML::Node sections = stage_sections(stage, name, a.seed);
+    const auto config_file = out / "configs" / (std::to_string(i + 1) + "-" + name + ".yaml");
+    const auto argv = stage_argv(stage, words, sections, config_file, out, a.quick);
+    std::string shown;
+    for (size_t k = 1; k < argv.size(); ++k) shown += " " + argv[k];
+    const int64_t ranks = stage.get<int64_t>("ranks", 1);
+    if (ranks < 1 || ranks > 64) throw Error("ranks must be between 1 and 64", stage.where("ranks"));
+    const std::string launch = ranks > 1 ? " (" + std::to_string(ranks) + " ranks)" : "";
+    std::printf("[%zu/%zu] %s%s: autothink%s\n", i + 1, stages.size(), name.c_str(), launch.c_str(), shown.c_str());
+    // Inputs from a missing stage: try anyway, the command reports what it lacks.
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = run_child(argv, static_cast<int>(ranks), out / "logs", name);
+    timing.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rc != 0) {
+      timing.state = "FAILED (exit " + std::to_string(rc) + ")";
+      print_timings(timings);
+      const std::string logs = ranks > 1 ? " (ranks above 0 logged to " + (out / "logs").string() + "/" + name + ".rankR.log)" : "";
+      throw Error("stage '" + name + "' failed with exit code " + std::to_string(rc) + logs, config.where("demo.stages"),
+                  "fix the cause and re-run: finished stages are skipped");
+    }
+    timing.state = "ran";
+  }
+  copy_final_model(config, out);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
+  std::printf("\nautothink demo summary (%s):\n", out.c_str());
+  print_timings(timings);
+  std::printf("  %-16s %-22s %8.1fs\n", "total", "", total);
+  report_results(config, out, a);
+  offer_serving(out, a, blocked);
 }
 
 void setup_demo(CLI::App& root) {

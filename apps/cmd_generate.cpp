@@ -82,8 +82,10 @@ void run_generate(const GenerateArgs& a) {
     if (!tokenizer)
       throw Error("--prompt needs a tokenizer", tokenizer_path.string(), "use --prompt-ids with a folder that has none");
     format::Conversation conv;
-    conv.messages.push_back({"user", a.prompt});
-    auto mode = format::prompt_mode_from_string(a.think_mode);
+    conv.messages.push_back(format::plain_message("user", a.prompt));
+    const auto parsed_mode = format::prompt_mode_from_string(a.think_mode);
+    if (!parsed_mode) throw Error("unknown think mode \"" + a.think_mode + "\"", "--think-mode", "use auto, on or off");
+    const format::PromptMode mode = *parsed_mode;
     auto ids = tokenizer->encode(format::render_prompt(conv, mode));
     request.prompt.assign(ids.begin(), ids.end());
     request.stop_ids = model::kat_stop_ids(*tokenizer);
@@ -124,7 +126,7 @@ void run_generate(const GenerateArgs& a) {
   std::printf("%s%s\n", prefill.c_str(), result.text.c_str());
   auto parsed = format::parse(prefill + result.text);
   std::printf("---\njudge: %s\nmode: %s\nreasoning: %s\nanswer: %s\ncomplete: %s (%zu problems), %zu tokens, finish: %s\n",
-              parsed.judge.c_str(), parsed.mode.c_str(), parsed.reasoning.c_str(), parsed.answer.c_str(),
+              parsed.judge.c_str(), std::string(to_string(parsed.mode)).c_str(), parsed.reasoning.c_str(), parsed.answer.c_str(),
               parsed.complete ? "yes" : "no", parsed.problems.size(), result.tokens.size(), result.finish_reason.c_str());
 }
 

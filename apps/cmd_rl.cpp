@@ -21,6 +21,7 @@ struct RlArgs {
   std::string out;
   bool resume = false;
   bool no_progress = false;
+  int64_t stop_after = 0;
 };
 
 void setup_rl(CLI::App& root) {
@@ -36,6 +37,7 @@ void setup_rl(CLI::App& root) {
   cmd->add_option("--out", args->out, "Run folder (default: rl.out)")->type_name("RUN_DIR");
   cmd->add_flag("--resume", args->resume, "Continue from the newest checkpoint in the run folder");
   cmd->add_flag("--no-progress", args->no_progress, "No console progress line");
+  cmd->add_option("--stop-after", args->stop_after, "Stop after this step with a checkpoint, as a preempted job would (continue with --resume; 0 = run to the end)")->type_name("STEP");
   cmd->footer("Example: autothink rl --config configs/tiny.yaml --model runs/sft/model --out runs/rl "
               "--set rl.algorithm=grpo");
   cmd->callback([args]() {
@@ -49,12 +51,13 @@ void setup_rl(CLI::App& root) {
     run.out = args->out;
     run.resume = args->resume;
     run.progress = !args->no_progress;
+    run.stop_after = args->stop_after;
     rl::RlResult r = rl::run_rl(rc, run);
     if (r.rank != 0) return;
     if (r.stopped)
-      std::printf("stopped at step %lld (rl.stop_at); resume with --resume\n", static_cast<long long>(r.steps_done));
+      std::printf("stopped at step %lld (--stop-after); resume with --resume\n", static_cast<long long>(r.steps_done));
     else
-      std::printf("rl (%s): %lld steps, last reward %.4f, loss %.6f, model in %s\n", rc.rl.algorithm.c_str(),
+      std::printf("rl (%s): %lld steps, last reward %.4f, loss %.6f, model in %s\n", std::string(core::enum_name(rc.rl.algorithm)).c_str(),
                   static_cast<long long>(r.steps_done), r.last_reward, r.last_loss, r.model_dir.string().c_str());
   });
 }

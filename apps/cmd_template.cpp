@@ -28,11 +28,8 @@ void template_render_stream(std::istream& in, const std::string& source, const T
                             const data::Tokenizer* tokenizer) {
   std::optional<format::PromptMode> prompt_mode;
   if (!args.prompt.empty()) {
-    try {
-      prompt_mode = format::prompt_mode_from_string(args.prompt);
-    } catch (const format::TemplateError& e) {
-      throw Error(e.what(), "--prompt", "use auto, on or off");
-    }
+    prompt_mode = format::prompt_mode_from_string(args.prompt);
+    if (!prompt_mode) throw Error("unknown prompt mode \"" + args.prompt + "\"", "--prompt", "use auto, on or off");
   }
   std::string line;
   for (long number = 1; std::getline(in, line); ++number) {

@@ -21,6 +21,7 @@ struct TrainArgs {
   std::string out;
   bool resume = false;
   bool no_progress = false;
+  int64_t stop_after = 0;
 };
 
 struct DumpTeacherArgs {
@@ -40,6 +41,7 @@ void setup_train(CLI::App& root) {
   cmd->add_option("--out", args->out, "Run folder (default: train.out)")->type_name("RUN_DIR");
   cmd->add_flag("--resume", args->resume, "Continue from the newest checkpoint in the run folder");
   cmd->add_flag("--no-progress", args->no_progress, "No console progress line");
+  cmd->add_option("--stop-after", args->stop_after, "Stop after this step with a checkpoint, as a preempted job would (continue with --resume; 0 = run to the end)")->type_name("STEP");
   cmd->require_subcommand(0, 1);
 
   auto* sub = cmd->add_subcommand("dump-teacher", "Write a teacher's top-k logits for every loss token of the data "
@@ -77,10 +79,11 @@ void setup_train(CLI::App& root) {
     run.out = args->out;
     run.resume = args->resume;
     run.progress = !args->no_progress;
+    run.stop_after = args->stop_after;
     train::TrainResult r = train::run_training(tc, run);
     if (r.rank != 0) return;
     if (r.stopped)
-      std::printf("stopped at step %lld (train.stop_at); resume with --resume\n", static_cast<long long>(r.steps_done));
+      std::printf("stopped at step %lld (--stop-after); resume with --resume\n", static_cast<long long>(r.steps_done));
     else
       std::printf("trained %lld steps: loss %.6f%s, model in %s\n", static_cast<long long>(r.steps_done), r.last_loss,
                   r.dev_loss >= 0 ? (", dev loss " + std::to_string(r.dev_loss)).c_str() : "",

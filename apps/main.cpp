@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const autothink::InternalError& e) {  // a broken invariant: a bug, not the user's input
+    std::fprintf(stderr, "autothink: %s\n", e.what());
+    return 2;
   } catch (const autothink::Error& e) {
     std::fprintf(stderr, "autothink: error: %s\n", e.what());
     return 1;

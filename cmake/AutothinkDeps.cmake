@@ -31,13 +31,3 @@ endif()
 if(CMAKE_BUILD_TYPE STREQUAL "Release")
   string(REPLACE "-O3" "-O2" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
 endif()
-
-# autothink_torch_target(NAME): libtorch flags, precompiled torch header, unity build.
-function(autothink_torch_target name)
-  target_link_libraries(${name} PUBLIC ${TORCH_LIBRARIES})
-  target_include_directories(${name} SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
-  target_precompile_headers(${name} PRIVATE <torch/torch.h>)
-  if(AUTOTHINK_UNITY)
-    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
-  endif()
-endfunction()

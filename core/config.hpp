@@ -6,9 +6,12 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -72,6 +75,38 @@ class Config {
   std::string prefix_;
 };
 
+// Enum config values are parsed once, into the enum: specialise ConfigEnum with the accepted names
+// (the first one of a value is how it is written back; later ones are aliases):
+//   template <> struct core::ConfigEnum<Stage> {
+//     static constexpr std::pair<Stage, const char*> names[] = {{Stage::pretrain, "pretrain"}, ...};
+//   };
+template <class E> struct ConfigEnum;
+
+template <class E, class = void> struct is_config_enum : std::false_type {};
+template <class E> struct is_config_enum<E, std::void_t<decltype(ConfigEnum<E>::names)>> : std::true_type {};
+
+template <class E> std::string_view enum_name(E value) {
+  for (const auto& [v, name] : ConfigEnum<E>::names)
+    if (v == value) return name;
+  return "?";
+}
+
+template <class E> std::optional<E> enum_from_name(std::string_view name) {
+  for (const auto& [v, n] : ConfigEnum<E>::names)
+    if (name == n) return v;
+  return std::nullopt;
+}
+
+// "pretrain, distill or sft" (each value once, under its written name).
+template <class E> std::string enum_choices() {
+  std::vector<std::string> shown;
+  for (const auto& [v, name] : ConfigEnum<E>::names)
+    if (enum_name(v) == name) shown.push_back(name);
+  std::string out;
+  for (size_t i = 0; i < shown.size(); ++i) out += (i == 0 ? "" : i + 1 == shown.size() ? " or " : ", ") + shown[i];
+  return out;
+}
+
 namespace config_detail {
 
 template <class T> struct is_vector : std::false_type {};
@@ -84,6 +119,7 @@ template <class T> std::string type_name() {
   else if constexpr (std::is_integral_v<T>) return "an integer";
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else if constexpr (is_config_enum<T>::value) return "one of " + enum_choices<T>();
   else if constexpr (is_vector<T>::value) return "a list of " + type_name<typename T::value_type>().substr(2) + "s";
   else return "a value";
 }
@@ -98,6 +134,12 @@ bool scalar_to(const YAML::Node& n, std::string& out);
 template <class T> bool convert(const YAML::Node& n, T& out) {
   if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
     return scalar_to(n, out);
+  } else if constexpr (is_config_enum<T>::value) {
+    std::string name;
+    if (!scalar_to(n, name)) return false;
+    auto value = enum_from_name<T>(name);
+    if (value) out = *value;
+    return value.has_value();
   } else if constexpr (std::is_integral_v<T>) {
     using Wide = std::conditional_t<std::is_unsigned_v<T>, unsigned long long, long long>;
     Wide wide{};

@@ -16,7 +16,8 @@
 //   };
 //   auto train = core::read_section<TrainSection>(config, "train");   // validates, then fills
 //
-// Field types: bool, int, int64_t (any integer), double, std::string, std::vector of those,
+// Field types: bool, int, int64_t (any integer), double, std::string, an enum with ConfigEnum
+// names (core/config.hpp), std::vector of those,
 // a struct with fields() (nested map), std::vector of such structs (list of maps), YAML::Node (free form).
 #pragma once
 #include <functional>
@@ -90,6 +91,8 @@ template <class T> struct is_section_list<std::vector<T>> : has_fields<T> {};
 template <class T> std::string default_yaml(const T& value) {
   if constexpr (std::is_same_v<T, YAML::Node>) {
     return "";
+  } else if constexpr (is_config_enum<T>::value) {
+    return std::string(enum_name(value));
   } else if constexpr (std::is_floating_point_v<T>) {
     // The shortest form that reads back the same: 1e-06, not 9.9999999999999995e-07.
     for (int precision = 6; precision <= 17; ++precision) {

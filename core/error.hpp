@@ -1,5 +1,8 @@
-// autothink::Error — the one exception type thrown at stage boundaries: what went wrong, where
-// (file:line, key, tensor name, ...), and what to do about it.
+// The one exception hierarchy. autothink::Error is what a stage boundary reports: what went wrong,
+// where (file:line, key, tensor name, ...), and what to do about it. Every library's own error
+// derives from it (format::TemplateError, serve::ApiException, InternalError), so a boundary
+// catches autothink::Error once. AUTOTHINK_CHECK guards invariants of our own code: a failure is a
+// bug, reported as InternalError with the source file:line, never as the user's mistake.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -25,4 +28,25 @@ class Error : public std::runtime_error {
   std::string what_, where_, hint_;
 };
 
+// A broken invariant of autothink itself (where = the source file:line of the check).
+class InternalError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+[[noreturn]] inline void check_failed(const char* condition, const std::string& message, const char* file, int line) {
+  throw InternalError("internal error: " + message + " (check `" + condition + "` failed)",
+                      std::string(file) + ":" + std::to_string(line),
+                      "this is a bug in autothink; please report it with the command that hit it");
+}
+}  // namespace detail
+
 }  // namespace autothink
+
+// AUTOTHINK_CHECK(condition, message): throws InternalError naming file:line when condition is
+// false. `message` (a std::string expression) is built only on failure. Not CHECK: c10 defines that.
+#define AUTOTHINK_CHECK(condition, message)                                                  \
+  do {                                                                                       \
+    if (!(condition)) ::autothink::detail::check_failed(#condition, (message), __FILE__, __LINE__); \
+  } while (0)

@@ -58,7 +58,7 @@ std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthReco
                                const std::function<void(int64_t, int64_t)>& progress) {
   if (options.batch_size < 1) throw Error("eval.batch_size must be at least 1", "eval.batch_size");
   for (const auto& q : queries) verifiers.for_family(q.family);  // fail before decoding
-  static const format::PromptMode kModes[3] = {format::PromptMode::auto_, format::PromptMode::on,
+  static const format::PromptMode kModes[3] = {format::PromptMode::automatic, format::PromptMode::on,
                                                format::PromptMode::off};
   GenerationParams params;
   params.max_tokens = static_cast<int>(options.max_tokens);
@@ -110,7 +110,7 @@ struct EvalSettingSums {
   void add(const EvalOutcome& o) {
     ++n;
     correct += o.correct;
-    on += o.mode == "on";
+    on += o.mode == format::ThinkMode::on;
     tokens += o.completion_tokens;
     if (o.reasoning_tokens) {
       ++reasoning_known;
@@ -139,7 +139,7 @@ GroupMetrics eval_group(const std::string& name, const std::vector<const EvalIte
     on.add(item->forced_on);
     off.add(item->forced_off);
     const bool better_on = !item->forced_off.correct;
-    judge_right += item->automatic.mode == (better_on ? "on" : "off");
+    judge_right += item->automatic.mode == format::think_mode_of(better_on);
     oracle_tokens += better_on ? item->forced_on.completion_tokens : item->forced_off.completion_tokens;
   }
   GroupMetrics g;
@@ -165,7 +165,7 @@ nlohmann::json eval_setting_json(const SettingMetrics& m) {
 }
 
 nlohmann::json eval_outcome_json(const EvalOutcome& o) {
-  nlohmann::json j = {{"correct", o.correct}, {"mode", o.mode}, {"completion_tokens", o.completion_tokens}};
+  nlohmann::json j = {{"correct", o.correct}, {"mode", to_string(o.mode)}, {"completion_tokens", o.completion_tokens}};
   j["reasoning_tokens"] = o.reasoning_tokens ? nlohmann::json(*o.reasoning_tokens) : nlohmann::json();
   return j;
 }

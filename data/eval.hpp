@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "data/format/think_mode.hpp"
 #include "data/generator.hpp"
 #include "data/records.hpp"
 #include "data/verifier.hpp"
@@ -46,7 +47,7 @@ ReasoningTokenCounter tokenizer_reasoning_counter(const Tokenizer& tokenizer);
 // One setting's answer to one query.
 struct EvalOutcome {
   bool correct = false;      // the verifier accepts the parsed answer (what a user would read)
-  std::string mode;          // parsed: "on" | "off" | "unknown"
+  format::ThinkMode mode = format::ThinkMode::unknown;  // parsed
   int completion_tokens = 0;
   std::optional<int> reasoning_tokens;
 };

@@ -22,7 +22,7 @@ struct GenerationParams {
 
 struct GenerationInput {
   format::Conversation conversation;  // ends with a user turn
-  format::PromptMode mode = format::PromptMode::auto_;
+  format::PromptMode mode = format::PromptMode::automatic;
 };
 
 struct Completion {

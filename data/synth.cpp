@@ -56,8 +56,8 @@ size_t synth_count(int64_t value, const std::string& key) {
 
 ChatRecord synth_chat(const SynthRecord& r, bool think) {
   ChatRecord chat;
-  chat.conversation.messages.push_back({"user", r.question, "", format::Mode::none, ""});
-  format::Message turn{"assistant", r.answer, "", think ? format::Mode::on : format::Mode::off, ""};
+  chat.conversation.messages.push_back({"user", r.question, "", format::ThinkMode::unknown, ""});
+  format::Message turn{"assistant", r.answer, "", think ? format::ThinkMode::on : format::ThinkMode::off, ""};
   turn.judge = std::string(think ? format::kForcedOnJudge : format::kForcedOffJudge);
   if (think) turn.reasoning = r.cot;
   chat.conversation.messages.push_back(std::move(turn));

@@ -43,7 +43,7 @@ ModeDecision decide_mode(int64_t on_correct, int64_t on_total, int64_t off_corre
   d.p_on = static_cast<double>(on_correct) / static_cast<double>(on_total);
   d.p_off = static_cast<double>(off_correct) / static_cast<double>(off_total);
   if (on_correct == 0 && off_correct == 0) {
-    d.think_on = true;
+    d.mode = format::ThinkMode::on;
     d.reason = kTagNoCorrect;
   } else if (d.p_off > d.p_on) {
     d.reason = kTagOffBetter;
@@ -52,13 +52,13 @@ ModeDecision decide_mode(int64_t on_correct, int64_t on_total, int64_t off_corre
   } else if (d.p_on - d.p_off < delta - 1e-12) {  // the epsilon keeps 0.75 − 0.5 vs δ = 0.25 on
     d.reason = kTagWithinDelta;
   } else {
-    d.think_on = true;
+    d.mode = format::ThinkMode::on;
     d.reason = kTagOnBetter;
   }
   return d;
 }
 
-ScoredSample score_sample(const Completion& completion, bool think_on, const Verifier& verifier,
+ScoredSample score_sample(const Completion& completion, format::ThinkMode mode, const Verifier& verifier,
                           const std::string& truth) {
   format::Result parsed = format::parse(completion.prefill + completion.text);
   ScoredSample s;
@@ -66,7 +66,7 @@ ScoredSample score_sample(const Completion& completion, bool think_on, const Ver
   s.reasoning = parsed.reasoning;
   s.answer = parsed.answer;
   // Only a whole turn in the forced mode counts: a kept sample must read back without a gap.
-  s.correct = parsed.complete && parsed.mode == (think_on ? "on" : "off") && verifier.check(parsed.answer, truth);
+  s.correct = parsed.complete && parsed.mode == mode && verifier.check(parsed.answer, truth);
   return s;
 }
 
@@ -83,15 +83,15 @@ ForcedDraw forced_draw(uint64_t seed, const std::string& id, double fraction) {
   const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
   ForcedDraw draw;
   draw.forced = u < fraction;
-  draw.think_on = (core::splitmix64(h) & 1) != 0;
+  draw.mode = format::think_mode_of((core::splitmix64(h) & 1) != 0);
   return draw;
 }
 
 ChatRecord tag_query(const SynthRecord& query, const std::vector<Completion>& on_samples,
                      const std::vector<Completion>& off_samples, const Verifier& verifier, const TagOptions& options) {
   std::vector<ScoredSample> on, off;
-  for (const auto& c : on_samples) on.push_back(score_sample(c, true, verifier, query.answer));
-  for (const auto& c : off_samples) off.push_back(score_sample(c, false, verifier, query.answer));
+  for (const auto& c : on_samples) on.push_back(score_sample(c, format::ThinkMode::on, verifier, query.answer));
+  for (const auto& c : off_samples) off.push_back(score_sample(c, format::ThinkMode::off, verifier, query.answer));
   const auto count = [](const std::vector<ScoredSample>& v) {
     return static_cast<int64_t>(std::count_if(v.begin(), v.end(), [](const ScoredSample& s) { return s.correct; }));
   };
@@ -99,13 +99,14 @@ ChatRecord tag_query(const SynthRecord& query, const std::vector<Completion>& on
                                       static_cast<int64_t>(off.size()), options.delta);
 
   const ForcedDraw draw = forced_draw(static_cast<uint64_t>(options.seed), query.id, options.forced_fraction);
-  const bool think_on = draw.forced ? draw.think_on : decision.think_on;
+  const format::ThinkMode mode = draw.forced ? draw.mode : decision.mode;
+  const bool think_on = mode == format::ThinkMode::on;
   const std::vector<ScoredSample>& pool = think_on ? on : off;
   const int kept = decision.reason == kTagNoCorrect && !draw.forced ? -1 : shortest_correct(pool);
 
   format::Message reply;
   reply.role = "assistant";
-  reply.mode = think_on ? format::Mode::on : format::Mode::off;
+  reply.mode = mode;
   if (draw.forced) reply.judge = std::string(think_on ? format::kForcedOnJudge : format::kForcedOffJudge);
   else reply.judge = think_on ? options.judge_on : options.judge_off;
   if (kept >= 0) {
@@ -129,7 +130,7 @@ ChatRecord tag_query(const SynthRecord& query, const std::vector<Completion>& on
   extra["p_on"] = decision.p_on;
   extra["p_off"] = decision.p_off;
   extra["tag_reason"] = draw.forced ? (think_on ? kTagForcedOn : kTagForcedOff) : decision.reason;
-  extra["decided_mode"] = decision.think_on ? "on" : "off";
+  extra["decided_mode"] = to_string(decision.mode);
   extra["decision"] = decision.reason;
   extra["source"] = kept >= 0 ? "model" : "solver";
   extra["tokens"] = kept >= 0 ? pool[kept].completion_tokens : 0;
@@ -239,10 +240,10 @@ struct TagGroup {
     ++queries;
     p_on += m.value("p_on", 0.0);
     p_off += m.value("p_off", 0.0);
-    const bool on = m.value("decided_mode", "") == "on";
+    const bool on = m.value("decided_mode", "") == to_string(format::ThinkMode::on);
     decided_on += on;
     const auto& msgs = r.conversation.messages;
-    written_on += !msgs.empty() && msgs.back().mode == format::Mode::on;
+    written_on += !msgs.empty() && msgs.back().mode == format::ThinkMode::on;
     no_correct += m.value("decision", "") == kTagNoCorrect;
     const std::string reason = m.value("tag_reason", "");
     forced += reason == kTagForcedOn || reason == kTagForcedOff;

@@ -62,7 +62,7 @@ inline constexpr const char* kTagForcedOn = "forced_on";
 inline constexpr const char* kTagForcedOff = "forced_off";
 
 struct ModeDecision {
-  bool think_on = false;
+  format::ThinkMode mode = format::ThinkMode::off;
   std::string reason;  // one of the kTag* decision reasons (never forced_*)
   double p_on = 0, p_off = 0;
 };
@@ -76,7 +76,7 @@ struct ScoredSample {
   int completion_tokens = 0;
   std::string reasoning, answer;
 };
-ScoredSample score_sample(const Completion& completion, bool think_on, const Verifier& verifier,
+ScoredSample score_sample(const Completion& completion, format::ThinkMode mode, const Verifier& verifier,
                           const std::string& truth);
 
 // The index of the shortest correct sample (fewest completion tokens; the first on a tie), or -1.
@@ -86,7 +86,7 @@ int shortest_correct(const std::vector<ScoredSample>& samples);
 // (seed, id), so the same query gets the same answer in every run and batch order.
 struct ForcedDraw {
   bool forced = false;
-  bool think_on = false;
+  format::ThinkMode mode = format::ThinkMode::off;  // when forced
 };
 ForcedDraw forced_draw(uint64_t seed, const std::string& id, double fraction);
 

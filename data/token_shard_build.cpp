@@ -16,10 +16,6 @@
 namespace autothink::data {
 namespace fs = std::filesystem;
 
-RenderStyle render_style_for_stage(const std::string& stage) {
-  return stage == "sft" ? RenderStyle::own : RenderStyle::dual_mode;
-}
-
 namespace {
 
 format::Conversation shard_synth_conversation(const SynthRecord& record) {
@@ -31,7 +27,7 @@ format::Conversation shard_synth_conversation(const SynthRecord& record) {
   assistant.role = "assistant";
   assistant.content = record.answer;
   assistant.reasoning = record.cot;
-  assistant.mode = record.cot.empty() ? format::Mode::off : format::Mode::on;
+  assistant.mode = record.cot.empty() ? format::ThinkMode::off : format::ThinkMode::on;
   c.messages = {user, assistant};
   return c;
 }
@@ -50,20 +46,20 @@ std::vector<format::Conversation> shard_forced_turns(const format::Conversation&
   const format::Message& last = conv.messages.back();
   if (shard_is_fixed_judge(last.judge)) {
     format::Conversation as_is = conv;
-    if (as_is.messages.back().mode == format::Mode::none)
-      as_is.messages.back().mode = last.judge == format::kForcedOnJudge ? format::Mode::on : format::Mode::off;
+    if (as_is.messages.back().mode == format::ThinkMode::unknown)
+      as_is.messages.back().mode = last.judge == format::kForcedOnJudge ? format::ThinkMode::on : format::ThinkMode::off;
     return {as_is};
   }
   std::vector<format::Conversation> out;
   if (!last.reasoning.empty()) {
     format::Conversation on = conv;
     on.messages.back().judge = std::string(format::kForcedOnJudge);
-    on.messages.back().mode = format::Mode::on;
+    on.messages.back().mode = format::ThinkMode::on;
     out.push_back(std::move(on));
   }
   format::Conversation off = conv;
   off.messages.back().judge = std::string(format::kForcedOffJudge);
-  off.messages.back().mode = format::Mode::off;
+  off.messages.back().mode = format::ThinkMode::off;
   off.messages.back().reasoning.clear();
   out.push_back(std::move(off));
   return out;
@@ -85,8 +81,8 @@ std::vector<TrainingTurn> training_turns(const nlohmann::json& record, RenderSty
   const bool context = style == RenderStyle::own;
   std::vector<TrainingTurn> out;
   for (format::Conversation& forced : shard_forced_turns(conv)) {
-    const format::Mode mode = forced.messages.back().mode;
-    const std::string& auto_judge = mode == format::Mode::on ? judges.on : judges.off;
+    const format::ThinkMode mode = forced.messages.back().mode;
+    const std::string& auto_judge = mode == format::ThinkMode::on ? judges.on : judges.off;
     format::Conversation under_auto = forced;
     out.push_back({std::move(forced), context});
     if (auto_judge.empty()) continue;

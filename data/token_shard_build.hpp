@@ -29,8 +29,6 @@ enum class RenderStyle {
   own,
 };
 
-RenderStyle render_style_for_stage(const std::string& stage);  // "sft" → own, else dual_mode
-
 // The judge texts the model writes itself in auto mode. Every forced turn is also rendered under
 // the auto judge of its mode, so the answer skill is trained in the context auto mode will ask
 // for it in, not only after the fixed forced texts (DESIGN.md §5, "why auto think-off answers

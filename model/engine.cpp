@@ -271,7 +271,7 @@ std::vector<SequenceResult> Engine::generate(std::vector<SequenceRequest> reques
   ordered.reserve(ids.size());
   for (auto id : ids) {
     auto it = by_id.find(id);
-    if (it == by_id.end()) throw Error("sequence " + std::to_string(id) + " has no result", "Engine::generate");
+    AUTOTHINK_CHECK(it != by_id.end(), "sequence " + std::to_string(id) + " has no result");
     ordered.push_back(std::move(it->second));
   }
   return ordered;

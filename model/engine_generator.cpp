@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/hash.hpp"
+#include "model/qwen2.hpp"
 
 namespace autothink::model {
 

@@ -33,6 +33,23 @@ struct ModelConfig {
   std::vector<int64_t> eos_token_ids;  // config.json allows an int or a list
   std::optional<int64_t> pad_token_id;
 
+  // The shape keys as a config section lists them (train's `model:`; core/config_schema.hpp).
+  template <class V> void shape_fields(V& v) {
+    v("vocab_size", vocab_size, "vocabulary (0 = the tokenizer's size)");
+    v("hidden_size", hidden_size, "hidden size");
+    v("intermediate_size", intermediate_size, "MLP size");
+    v("num_hidden_layers", num_hidden_layers, "decoder layers");
+    v("num_attention_heads", num_attention_heads, "attention heads");
+    v("num_key_value_heads", num_key_value_heads, "KV heads (GQA)");
+    v("head_dim", head_dim, "head size (0 = hidden / heads)");
+    v("max_position_embeddings", max_position_embeddings, "context length");
+    v("rope_theta", rope_theta, "rotary base");
+    v("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon");
+    v("tie_word_embeddings", tie_word_embeddings, "share the embedding and the LM head");
+    v("mtp_depth", mtp_depth, "MTP modules (DeepSeek-V3 style)");
+    v("initializer_range", initializer_range, "init std");
+  }
+
   int64_t kv_heads() const { return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads; }
   int64_t head_size() const { return head_dim > 0 ? head_dim : (num_attention_heads > 0 ? hidden_size / num_attention_heads : 0); }
 };

@@ -7,8 +7,8 @@ namespace autothink::model {
 namespace {
 
 void qwen2_check_ids(const torch::Tensor& ids, const char* what) {
-  if (!ids.defined() || ids.dim() != 2 || ids.scalar_type() != torch::kLong)
-    throw Error(std::string(what) + " must be a [B,T] int64 tensor");
+  AUTOTHINK_CHECK(ids.defined() && ids.dim() == 2 && ids.scalar_type() == torch::kLong,
+                  std::string(what) + " must be a [B,T] int64 tensor");
 }
 
 }  // namespace
@@ -67,12 +67,11 @@ torch::Tensor Qwen2Model::forward_cached(const torch::Tensor& input_ids, const t
   qwen2_check_ids(input_ids, "forward_cached: input_ids");
   qwen2_check_ids(positions, "forward_cached: positions");
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
-  if (positions.sizes() != input_ids.sizes())
-    throw Error("forward_cached: positions must have the shape of input_ids [B,T]");
-  if (slots.dim() != 1 || slots.size(0) != B || slots.scalar_type() != torch::kLong)
-    throw Error("forward_cached: slots must be a [B] int64 tensor");
-  if (cache.layers() != config_.num_hidden_layers)
-    throw Error("forward_cached: the KV cache was built for a different model (layer count differs)");
+  AUTOTHINK_CHECK(positions.sizes() == input_ids.sizes(), "forward_cached: positions must have the shape of input_ids [B,T]");
+  AUTOTHINK_CHECK(slots.dim() == 1 && slots.size(0) == B && slots.scalar_type() == torch::kLong,
+                  "forward_cached: slots must be a [B] int64 tensor");
+  AUTOTHINK_CHECK(cache.layers() == config_.num_hidden_layers,
+                  "forward_cached: the KV cache was built for a different model (layer count differs)");
 
   const auto dev = device();
   auto pos = positions.to(dev);
@@ -103,8 +102,8 @@ torch::Tensor Qwen2Model::forward_cached(const torch::Tensor& input_ids, const t
 
 std::vector<torch::Tensor> Qwen2Model::mtp_logits(const torch::Tensor& hidden, const torch::Tensor& input_ids) {
   qwen2_check_ids(input_ids, "mtp_logits: input_ids");
-  if (hidden.dim() != 3 || hidden.size(0) != input_ids.size(0) || hidden.size(1) != input_ids.size(1))
-    throw Error("mtp_logits: hidden must be [B,T,H] for input_ids [B,T]");
+  AUTOTHINK_CHECK(hidden.dim() == 3 && hidden.size(0) == input_ids.size(0) && hidden.size(1) == input_ids.size(1),
+                  "mtp_logits: hidden must be [B,T,H] for input_ids [B,T]");
   const int64_t B = input_ids.size(0), T = input_ids.size(1);
   std::vector<torch::Tensor> out;
   torch::Tensor h = hidden;

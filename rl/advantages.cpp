@@ -7,12 +7,6 @@
 
 namespace autothink::rl {
 
-Algorithm algorithm_from_string(const std::string& name) {
-  if (name == "srpo") return Algorithm::srpo;
-  if (name == "grpo") return Algorithm::grpo;
-  throw Error("unknown RL algorithm '" + name + "'", "rl.algorithm", "use srpo (Step-SRPO) or grpo");
-}
-
 std::vector<double> group_normalize(const std::vector<double>& values, double std_floor) {
   if (values.empty()) return {};
   double mean = 0;
@@ -51,7 +45,7 @@ std::vector<RolloutAdvantage> group_advantages(const std::vector<Outcome>& outco
                    [](RolloutAdvantage& a, double v) { a.decision = a.answer = v; });
     return out;
   }
-  normalise_over([&](size_t i) { return trained[i] && outcomes[i].prompt_mode == format::PromptMode::auto_; },
+  normalise_over([&](size_t i) { return trained[i] && outcomes[i].prompt_mode == format::PromptMode::automatic; },
                  [&](size_t i) { return rewards[i].mode; }, [](RolloutAdvantage& a, double v) { a.decision = v; });
   normalise_over(is_trained, [&](size_t i) { return rewards[i].answer; },
                  [](RolloutAdvantage& a, double v) { a.answer = v; });

@@ -14,7 +14,6 @@
 namespace autothink::rl {
 
 enum class Algorithm { srpo, grpo };
-Algorithm algorithm_from_string(const std::string& name);  // "srpo" | "grpo"; else autothink::Error
 
 // (v − mean) / max(std, std_floor) over `values`; all zeros when the values are equal (std < 1e-9);
 // an empty input gives an empty output.
@@ -27,7 +26,7 @@ struct RolloutAdvantage {
 
 // `trained[i]`: rollout i takes part in the update (its answer reward is in the answer baseline).
 // Rollouts that are not trained get zero advantages. Auto rollouts are those whose
-// prompt_mode is auto_.
+// prompt_mode is automatic.
 std::vector<RolloutAdvantage> group_advantages(const std::vector<Outcome>& outcomes,
                                                const std::vector<RewardTerms>& rewards,
                                                const std::vector<bool>& trained, Algorithm algorithm,

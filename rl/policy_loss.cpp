@@ -4,14 +4,6 @@
 
 namespace autothink::rl {
 
-Aggregation aggregation_from_string(const std::string& name) {
-  if (name == "token_mean" || name == "token-mean") return Aggregation::token_mean;
-  if (name == "seq_mean_token_mean" || name == "seq-mean-token-mean") return Aggregation::seq_mean_token_mean;
-  if (name == "seq_mean_token_sum_norm" || name == "seq-mean-token-sum-norm") return Aggregation::seq_mean_token_sum_norm;
-  throw Error("unknown loss aggregation '" + name + "'", "rl.aggregation",
-              "use token_mean, seq_mean_token_mean or seq_mean_token_sum_norm");
-}
-
 LossNormaliser local_normaliser(const torch::Tensor& mask) {
   return {mask.sum().item<double>(), static_cast<double>(mask.size(0))};
 }

@@ -16,7 +16,6 @@
 namespace autothink::rl {
 
 enum class Aggregation { token_mean, seq_mean_token_mean, seq_mean_token_sum_norm };
-Aggregation aggregation_from_string(const std::string& name);  // the names above; else autothink::Error
 
 struct PolicyLossOptions {
   double eps_low = 0.2, eps_high = 0.28;

@@ -77,7 +77,7 @@ std::vector<RlPrompt> load_rl_prompts(const std::vector<std::string>& files, con
         p.family = rec.family;
         p.difficulty = rec.difficulty.empty() ? "unknown" : rec.difficulty;
         p.truth = rec.answer;
-        p.conversation.messages.push_back(format::Message{"user", rec.question, "", format::Mode::none, ""});
+        p.conversation.messages.push_back(format::Message{"user", rec.question, "", format::ThinkMode::unknown, ""});
         out.push_back(std::move(p));
       }
     }

@@ -28,8 +28,8 @@ ModeEvidence mode_evidence(const std::vector<Outcome>& group, double margin) {
   ModeEvidence e;
   int on_right = 0, off_right = 0;
   for (const auto& o : group) {
-    if (o.mode == "on") ++e.on_count, on_right += o.correct;
-    if (o.mode == "off") ++e.off_count, off_right += o.correct;
+    if (o.mode == format::ThinkMode::on) ++e.on_count, on_right += o.correct;
+    if (o.mode == format::ThinkMode::off) ++e.off_count, off_right += o.correct;
   }
   if (e.on_count) e.acc_on = static_cast<double>(on_right) / e.on_count;
   if (e.off_count) e.acc_off = static_cast<double>(off_right) / e.off_count;
@@ -47,9 +47,9 @@ std::vector<RewardTerms> group_rewards(const std::vector<Outcome>& group, const 
     t.correct = options.correct * (o.correct ? 1.0 : 0.0);
     t.format = options.format * (o.format_ok ? 1.0 : 0.0);
     t.tokens = -options.token_cost * static_cast<double>(o.tokens) / std::max(1, options.max_tokens);
-    if (o.prompt_mode == format::PromptMode::auto_ && (o.mode == "on" || o.mode == "off")) {
+    if (o.prompt_mode == format::PromptMode::automatic && o.mode != format::ThinkMode::unknown) {
       if (!evidence.verdict) t.mode_score = 0.5;
-      else t.mode_score = (o.mode == "on") == evidence.on_needed ? 1.0 : 0.0;
+      else t.mode_score = (o.mode == format::ThinkMode::on) == evidence.on_needed ? 1.0 : 0.0;
     }
     t.mode = options.mode * t.mode_score;
     t.answer = t.correct + t.format + t.tokens;

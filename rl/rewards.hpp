@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/format/think_mode.hpp"
 #include "data/format/template.hpp"
 
 namespace autothink::data {
@@ -37,8 +38,8 @@ struct RewardOptions {
 
 // One rollout, scored on its own.
 struct Outcome {
-  format::PromptMode prompt_mode = format::PromptMode::auto_;
-  std::string mode = "unknown";  // parsed: on | off | unknown
+  format::PromptMode prompt_mode = format::PromptMode::automatic;
+  format::ThinkMode mode = format::ThinkMode::unknown;  // parsed
   bool correct = false;
   bool format_ok = false;
   int tokens = 0;  // generated tokens

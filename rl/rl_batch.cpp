@@ -13,9 +13,8 @@ RlMicroBatch make_micro_batch(const std::vector<const RlSequence*>& sequences, i
   int64_t len = 2;
   for (const auto* s : sequences) {
     const int64_t generated = static_cast<int64_t>(s->ids.size()) - s->prompt_len;
-    if (s->prompt_len < 1 || generated < 1 || static_cast<int64_t>(s->advantages.size()) != generated)
-      throw Error("RL sequence needs a prompt, at least one generated token and one advantage per generated token",
-                  "make_micro_batch");
+    AUTOTHINK_CHECK(s->prompt_len >= 1 && generated >= 1 && static_cast<int64_t>(s->advantages.size()) == generated,
+                    "an RL sequence needs a prompt, at least one generated token and one advantage per generated token");
     len = std::max<int64_t>(len, static_cast<int64_t>(s->ids.size()));
   }
   const int64_t cols = len - 1;

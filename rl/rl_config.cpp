@@ -2,8 +2,6 @@
 
 #include "core/config_schema.hpp"
 #include "core/error.hpp"
-#include "rl/advantages.hpp"
-#include "rl/policy_loss.hpp"
 
 namespace autothink::rl {
 
@@ -16,16 +14,6 @@ RlConfig read_rl_config(const core::Config& root) {
     throw Error(sec.full_key(key) + " " + what, sec.where(key));
   };
   const RlSection& s = c.rl;
-  try {
-    algorithm_from_string(s.algorithm);
-  } catch (const Error&) {
-    bad("algorithm", "must be srpo or grpo (got '" + s.algorithm + "')");
-  }
-  try {
-    aggregation_from_string(s.aggregation);
-  } catch (const Error&) {
-    bad("aggregation", "must be token_mean, seq_mean_token_mean or seq_mean_token_sum_norm (got '" + s.aggregation + "')");
-  }
   if (s.steps < 1) bad("steps", "must be >= 1");
   if (s.prompts_per_step < 1) bad("prompts_per_step", "must be >= 1");
   if (s.group_size < 1) bad("group_size", "must be >= 1");
@@ -39,14 +27,13 @@ RlConfig read_rl_config(const core::Config& root) {
   if (s.minibatches > s.prompts_per_step) bad("minibatches", "must be <= rl.prompts_per_step (a minibatch holds whole groups)");
   if (s.micro_batch < 1) bad("micro_batch", "must be >= 1");
   if (s.rollout_batch < 1) bad("rollout_batch", "must be >= 1");
-  if (s.lr <= 0) bad("lr", "must be > 0");
-  if (s.min_lr < 0 || s.min_lr > s.lr) bad("min_lr", "must be within [0, lr]");
+  s.optimizer.check(sec);
   if (s.eps_low < 0 || s.eps_low >= 1) bad("eps_low", "must be within [0, 1)");
   if (s.eps_high < 0) bad("eps_high", "must be >= 0");
   if (s.kl_beta < 0) bad("kl_beta", "must be >= 0");
   if (s.std_floor < 0) bad("std_floor", "must be >= 0");
   if (s.token_cost < 0) bad("token_cost", "must be >= 0 (it is subtracted)");
-  if (s.keep < 1) bad("keep", "must be >= 1");
+  s.run.check(sec);
   if (s.prompts.empty())
     throw Error("rl.prompts is required", root.source(), "add rl.prompts: [DATA/train.jsonl] (synth or tagged chat records)");
   return c;

@@ -6,11 +6,14 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "rl/advantages.hpp"
+#include "rl/policy_loss.hpp"
+#include "train/run_settings.hpp"
 
 namespace autothink::rl {
 
 struct RlSection {
-  std::string algorithm = "srpo";  // srpo | grpo
+  Algorithm algorithm = Algorithm::srpo;
   std::string init;                // policy model folder (--model overrides)
   std::string tokenizer;           // "" = the model folder's tokenizer.model
   std::vector<std::string> prompts;  // synth records (train.jsonl) or chat records (tagged SFT data)
@@ -29,26 +32,16 @@ struct RlSection {
   int64_t minibatches = 1;         // optimizer updates per epoch
   int64_t micro_batch = 16;        // sequences per forward/backward
   int64_t rollout_batch = 64;      // sequences decoded together by the engine (KV slots)
-  double lr = 1e-5;
-  double min_lr = 0;
-  int64_t warmup = 0;
-  double weight_decay = 0.0;
-  double beta1 = 0.9, beta2 = 0.99, eps = 1e-8;
-  double clip = 1.0;
+  train::OptimizerSettings optimizer{.lr = 1e-5, .min_lr = 0, .warmup = 0, .weight_decay = 0, .beta2 = 0.99};
   double eps_low = 0.2, eps_high = 0.28;
   double kl_beta = 0.0;
-  std::string aggregation = "token_mean";
+  Aggregation aggregation = Aggregation::token_mean;
   double std_floor = 0.1;
   double reward_correct = 1.0, reward_format = 0.2, reward_mode = 0.5;
   double token_cost = 0.0;
   double mode_margin = 0.0;
   int64_t seed = 0;
-  int64_t save_every = 0;
-  int64_t keep = 2;
-  int64_t stop_at = 0;
-  int64_t log_every = 1;
-  double dist_timeout_s = 300;
-  double bucket_mb = 25;
+  train::RunSettings run;  // save_every, keep, log_every, dist_timeout_s, bucket_mb
 
   template <class V> void fields(V& v) {
     v("algorithm", algorithm, "srpo (Step-SRPO: mode advantage on judge+mode tokens, answer advantage on the rest) or grpo (one outcome advantage)");
@@ -70,14 +63,7 @@ struct RlSection {
     v("minibatches", minibatches, "optimizer updates per pass");
     v("micro_batch", micro_batch, "sequences per forward/backward (memory)");
     v("rollout_batch", rollout_batch, "sequences the engine decodes together");
-    v("lr", lr, "peak learning rate");
-    v("min_lr", min_lr, "learning rate at the end of the cosine");
-    v("warmup", warmup, "linear warmup (optimizer updates)");
-    v("weight_decay", weight_decay, "AdamW decoupled weight decay");
-    v("beta1", beta1, "AdamW beta1");
-    v("beta2", beta2, "AdamW beta2");
-    v("eps", eps, "AdamW epsilon");
-    v("clip", clip, "max global gradient norm (0 = off)");
+    optimizer.fields(v);
     v("eps_low", eps_low, "PPO clip below: ratio >= 1 - eps_low");
     v("eps_high", eps_high, "PPO clip above: ratio <= 1 + eps_high");
     v("kl_beta", kl_beta, "beta of the k3 KL to the frozen initial policy (0: no reference model kept)");
@@ -89,12 +75,7 @@ struct RlSection {
     v("token_cost", token_cost, "subtracted x generated tokens / max_tokens");
     v("mode_margin", mode_margin, "think-on is needed only when its group accuracy beats think-off's by more");
     v("seed", seed, "seed of prompt order and rollout sampling");
-    v("save_every", save_every, "checkpoint every N steps (0 = only at the end)");
-    v("keep", keep, "checkpoints kept");
-    v("stop_at", stop_at, "stop after this step as if interrupted (0 = run to the end)");
-    v("log_every", log_every, "metrics line every N steps");
-    v("dist_timeout_s", dist_timeout_s, "seconds before a collective gives up");
-    v("bucket_mb", bucket_mb, "gradient all-reduce bucket size (MB)");
+    run.fields(v);
   }
 };
 
@@ -107,3 +88,19 @@ struct RlConfig {
 RlConfig read_rl_config(const core::Config& root);
 
 }  // namespace autothink::rl
+
+template <> struct autothink::core::ConfigEnum<autothink::rl::Algorithm> {
+  static constexpr std::pair<autothink::rl::Algorithm, const char*> names[] = {{autothink::rl::Algorithm::srpo, "srpo"},
+                                                                              {autothink::rl::Algorithm::grpo, "grpo"}};
+};
+
+// Hyphenated spellings are accepted too (as TRL and verl write them).
+template <> struct autothink::core::ConfigEnum<autothink::rl::Aggregation> {
+  using A = autothink::rl::Aggregation;
+  static constexpr std::pair<A, const char*> names[] = {{A::token_mean, "token_mean"},
+                                                        {A::seq_mean_token_mean, "seq_mean_token_mean"},
+                                                        {A::seq_mean_token_sum_norm, "seq_mean_token_sum_norm"},
+                                                        {A::token_mean, "token-mean"},
+                                                        {A::seq_mean_token_mean, "seq-mean-token-mean"},
+                                                        {A::seq_mean_token_sum_norm, "seq-mean-token-sum-norm"}};
+};

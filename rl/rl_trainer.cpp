@@ -68,9 +68,9 @@ std::vector<std::string> rl_difficulties(const std::vector<RlPrompt>& prompts) {
 int64_t rl_longest_prompt(const data::Tokenizer& tokenizer, const std::vector<RlPrompt>& prompts, int64_t forced_per_mode) {
   int64_t longest = 0;
   for (const auto& p : prompts)
-    longest = std::max<int64_t>(longest, static_cast<int64_t>(encode_prompt(tokenizer, p, format::PromptMode::auto_).size()));
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(encode_prompt(tokenizer, p, format::PromptMode::automatic).size()));
   if (forced_per_mode > 0) {
-    const auto base = static_cast<int64_t>(encode_prompt(tokenizer, prompts[0], format::PromptMode::auto_).size());
+    const auto base = static_cast<int64_t>(encode_prompt(tokenizer, prompts[0], format::PromptMode::automatic).size());
     int64_t extra = 0;
     for (auto mode : {format::PromptMode::on, format::PromptMode::off})
       extra = std::max<int64_t>(extra, static_cast<int64_t>(encode_prompt(tokenizer, prompts[0], mode).size()) - base);
@@ -119,9 +119,9 @@ struct RlTrainer::Parts {
         options(o),
         run_dir(rl_run_dir(options, rc)),
         model_dir(rl_model_dir(options, rc)),
-        algorithm(algorithm_from_string(rc.algorithm)),
+        algorithm(rc.algorithm),
         env(rl_launch_env()),
-        dist(env, std::chrono::milliseconds(static_cast<int64_t>(rc.dist_timeout_s * 1000))),
+        dist(env, std::chrono::milliseconds(static_cast<int64_t>(rc.run.dist_timeout_s * 1000))),
         device(dist.device()),
         world(dist.world_size()),
         rank(dist.rank()),
@@ -132,9 +132,9 @@ struct RlTrainer::Parts {
         prompts(load_rl_prompts(rc.prompts, registry, rc.default_verifier)),
         difficulties(rl_difficulties(prompts)),
         updates_per_step(rc.epochs * rc.minibatches),
-        plan(train::StepPlan::make(rc.steps, rc.stop_at, rc.save_every)) {
+        plan(train::StepPlan::make(rc.steps, options.stop_after, rc.run.save_every)) {
     if (dist.is_distributed()) log::info("distributed: ", env.describe(), ", backend ", dist.backend());
-    if (dist.is_main()) log::info("rl: ", prompts.size(), " prompts from ", rc.prompts.size(), " file(s), algorithm ", rc.algorithm);
+    if (dist.is_main()) log::info("rl: ", prompts.size(), " prompts from ", rc.prompts.size(), " file(s), algorithm ", core::enum_name(rc.algorithm));
     build_models();
     build_engine();
     build_optimizer();
@@ -143,14 +143,14 @@ struct RlTrainer::Parts {
       tokens_total = state->tokens;
     }
     dist.broadcast_parameters(params);
-    sync.emplace(dist, params, train::GradSyncOptions{rc.bucket_mb, true});
+    sync.emplace(dist, params, train::GradSyncOptions{rc.run.bucket_mb, true});
 
     save_options.tokenizer_model = tokenizer_path;
     save_options.autothink = model::load_autothink_json(model_dir);
     if (!save_options.autothink.is_object()) save_options.autothink = nlohmann::json::object();
     save_options.autothink["stage"] = "rl";
     save_options.autothink["special_token_ids"] = train::special_token_ids(tokenizer);
-    save_options.autothink["rl"] = {{"algorithm", rc.algorithm}, {"steps", rc.steps}, {"init", model_dir}, {"seed", rc.seed}};
+    save_options.autothink["rl"] = {{"algorithm", core::enum_name(rc.algorithm)}, {"steps", rc.steps}, {"init", model_dir}, {"seed", rc.seed}};
     folder.open_metrics(start_step);
   }
 
@@ -194,7 +194,7 @@ struct RlTrainer::Parts {
     loss_options.eps_low = rc.eps_low;
     loss_options.eps_high = rc.eps_high;
     loss_options.kl_beta = rc.kl_beta;
-    loss_options.aggregation = aggregation_from_string(rc.aggregation);
+    loss_options.aggregation = rc.aggregation;
     loss_options.max_tokens = max_tokens;
     role_ids = FormatTokenIds::from(tokenizer);
   }
@@ -202,8 +202,8 @@ struct RlTrainer::Parts {
   // AdamW over steps × epochs × minibatches updates.
   void build_optimizer() {
     params = net->parameters();
-    optimizer = train::make_adamw(params, {rc.lr, rc.weight_decay, rc.beta1, rc.beta2, rc.eps});
-    schedule = train::LrSchedule{rc.lr, rc.min_lr, rc.warmup, rc.steps * updates_per_step};
+    optimizer = train::make_adamw(params, rc.optimizer.adamw());
+    schedule = train::LrSchedule{rc.optimizer.lr, rc.optimizer.min_lr, rc.optimizer.warmup, rc.steps * updates_per_step};
   }
 };
 
@@ -241,7 +241,7 @@ RlTrainer::StepData RlTrainer::score(const std::vector<RolloutGroup>& groups, St
     std::vector<bool> trained;
     for (const auto& r : g.rollouts) {
       outcomes.push_back(r.outcome);
-      trained.push_back(r.prompt_mode == format::PromptMode::auto_ || rc.train_forced);
+      trained.push_back(r.prompt_mode == format::PromptMode::automatic || rc.train_forced);
     }
     auto rewards = group_rewards(outcomes, p.reward_options);
     auto adv = group_advantages(outcomes, rewards, trained, p.algorithm, rc.std_floor);
@@ -252,7 +252,7 @@ RlTrainer::StepData RlTrainer::score(const std::vector<RolloutGroup>& groups, St
       const auto& o = outcomes[i];
       const double n_tok = static_cast<double>(r.tokens.size());
       sums["generated"] += n_tok;
-      if (r.prompt_mode == format::PromptMode::auto_) {
+      if (r.prompt_mode == format::PromptMode::automatic) {
         sums["n"] += 1;
         sums["reward"] += rewards[i].total;
         sums["reward_correct"] += rewards[i].correct;
@@ -262,14 +262,15 @@ RlTrainer::StepData RlTrainer::score(const std::vector<RolloutGroup>& groups, St
         sums["correct"] += o.correct;
         sums["format_ok"] += o.format_ok;
         sums["tokens"] += n_tok;
-        sums["on"] += o.mode == "on";
-        sums["off"] += o.mode == "off";
-        sums["tokens_on"] += o.mode == "on" ? n_tok : 0;
-        sums["tokens_off"] += o.mode == "off" ? n_tok : 0;
-        sums["correct_on"] += o.mode == "on" && o.correct;
-        sums["correct_off"] += o.mode == "off" && o.correct;
+        const bool on = o.mode == format::ThinkMode::on, off = o.mode == format::ThinkMode::off;
+        sums["on"] += on;
+        sums["off"] += off;
+        sums["tokens_on"] += on ? n_tok : 0;
+        sums["tokens_off"] += off ? n_tok : 0;
+        sums["correct_on"] += on && o.correct;
+        sums["correct_off"] += off && o.correct;
         sums["n_" + d] += 1;
-        sums["on_" + d] += o.mode == "on";
+        sums["on_" + d] += on;
         sums["correct_" + d] += o.correct;
       } else {
         const std::string m = r.prompt_mode == format::PromptMode::on ? "forced_on" : "forced_off";
@@ -358,7 +359,7 @@ double RlTrainer::update(int64_t step, StepData& data, StepSums& sums, double& l
         }
       }
       p.sync->finish();
-      const double max_norm = rc.clip > 0 ? rc.clip : std::numeric_limits<double>::infinity();
+      const double max_norm = rc.optimizer.clip > 0 ? rc.optimizer.clip : std::numeric_limits<double>::infinity();
       grad_norm = torch::nn::utils::clip_grad_norm_(p.params, max_norm);
       p.optimizer->step();
     }
@@ -440,7 +441,7 @@ RlResult RlTrainer::run() {
   result.rank = p.dist.rank();
   core::ProgressOptions progress_options;
   progress_options.enabled = p.dist.is_main() && p.options.progress;
-  core::Progress progress("rl " + rc.algorithm, rc.steps, "step", progress_options);
+  core::Progress progress("rl " + std::string(core::enum_name(rc.algorithm)), rc.steps, "step", progress_options);
 
   for (int64_t step = p.start_step; step < p.plan.end_step; ++step) {
     nlohmann::json line = train_step(step);
@@ -448,13 +449,13 @@ RlResult RlTrainer::run() {
     result.last_loss = line["loss"].get<double>();
     result.last_reward = line["reward"].get<double>();
     result.steps_done = done;
-    if (done % std::max<int64_t>(rc.log_every, 1) == 0 || p.plan.is_last(done) || done == p.plan.end_step)
+    if (done % std::max<int64_t>(rc.run.log_every, 1) == 0 || p.plan.is_last(done) || done == p.plan.end_step)
       p.folder.write_metrics(line);
     progress.update(done, {{"reward", result.last_reward}, {"acc", line["accuracy"].get<double>()},
                            {"on", line["think_on_rate"].get<double>()}, {"loss", result.last_loss}},
                     {{"tok", p.tokens_total}});
     if (p.plan.saves_after(done))
-      p.folder.save_checkpoint(*p.net, *p.optimizer, {done, {}, p.tokens_total}, p.save_options, rc.keep);
+      p.folder.save_checkpoint(*p.net, *p.optimizer, {done, {}, p.tokens_total}, p.save_options, rc.run.keep);
   }
 
   result.stopped = p.plan.stops_early();

@@ -30,13 +30,14 @@ struct RlRunOptions {
   std::string model;          // policy model folder ("" = rl.init)
   bool resume = false;
   bool progress = true;
+  int64_t stop_after = 0;     // stop after this step, checkpointed as if preempted (0 = run to the end)
 };
 
 struct RlResult {
   int64_t steps_done = 0;
   double last_loss = 0;
   double last_reward = 0;
-  bool stopped = false;  // stopped at rl.stop_at
+  bool stopped = false;  // stopped by RlRunOptions::stop_after
   int rank = 0;
   std::filesystem::path run_dir;
   std::filesystem::path model_dir;  // RUN/model (empty when stopped)
@@ -55,7 +56,7 @@ class RlTrainer {
   RlTrainer(const RlTrainer&) = delete;
   RlTrainer& operator=(const RlTrainer&) = delete;
 
-  // The steps from the resumed position to rl.steps (or rl.stop_at): metrics, checkpoints, and
+  // The steps from the resumed position to rl.steps (or RlRunOptions::stop_after): metrics, checkpoints, and
   // the final policy folder.
   RlResult run();
 

@@ -40,7 +40,7 @@ std::vector<RolloutGroup> run_rollouts(model::Engine& engine, const data::Tokeni
         g.rollouts.push_back(std::move(r));
       }
     };
-    add(format::PromptMode::auto_, options.group_size, encode_prompt(tokenizer, *s.prompt, format::PromptMode::auto_));
+    add(format::PromptMode::automatic, options.group_size, encode_prompt(tokenizer, *s.prompt, format::PromptMode::automatic));
     if (options.forced_per_mode > 0) {
       add(format::PromptMode::on, options.forced_per_mode, encode_prompt(tokenizer, *s.prompt, format::PromptMode::on));
       add(format::PromptMode::off, options.forced_per_mode, encode_prompt(tokenizer, *s.prompt, format::PromptMode::off));

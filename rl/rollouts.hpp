@@ -32,7 +32,7 @@ struct RolloutOptions {
 };
 
 struct Rollout {
-  format::PromptMode prompt_mode = format::PromptMode::auto_;
+  format::PromptMode prompt_mode = format::PromptMode::automatic;
   std::vector<int64_t> prompt;  // prompt token ids (the prefill included)
   std::vector<int64_t> tokens;  // generated token ids (a final stop token included)
   std::string text;             // generated text (tags as literals, no stop token)

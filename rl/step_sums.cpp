@@ -10,7 +10,7 @@ namespace autothink::rl {
 
 double& StepSums::operator[](const std::string& key) {
   auto it = values_.find(key);
-  if (it == values_.end()) throw Error("internal: undeclared RL metric '" + key + "'", "rl_trainer");
+  AUTOTHINK_CHECK(it != values_.end(), "undeclared RL metric '" + key + "'");
   return it->second;
 }
 

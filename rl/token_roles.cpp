@@ -21,7 +21,7 @@ FormatTokenIds FormatTokenIds::from(const data::Tokenizer& tokenizer) {
 std::vector<TokenRole> token_roles(const std::vector<int64_t>& generated, const FormatTokenIds& ids,
                                    format::PromptMode prompt_mode) {
   std::vector<TokenRole> roles(generated.size(), TokenRole::answer);
-  if (prompt_mode != format::PromptMode::auto_) return roles;
+  if (prompt_mode != format::PromptMode::automatic) return roles;
   for (size_t i = 0; i < generated.size(); ++i) {
     const int64_t t = generated[i];
     if (t == ids.think_open || t == ids.answer_open) break;  // answer part without a mode token

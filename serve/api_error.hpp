@@ -2,8 +2,9 @@
 // goes with them. Handlers throw ApiException; the service turns it into a response.
 #pragma once
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
+
+#include "core/error.hpp"
 
 namespace autothink::serve {
 
@@ -16,9 +17,9 @@ struct ApiError {
   int retry_after_s = 0;                       // > 0 adds a Retry-After header (429/503)
 };
 
-class ApiException : public std::runtime_error {
+class ApiException : public Error {
  public:
-  explicit ApiException(ApiError error) : std::runtime_error(error.message), error_(std::move(error)) {}
+  explicit ApiException(ApiError error) : Error(error.message), error_(std::move(error)) {}
   const ApiError& error() const { return error_; }
 
  private:

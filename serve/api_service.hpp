@@ -1,26 +1,15 @@
 // serve::ApiService — the OpenAI-compatible endpoints of DESIGN.md §6 on top of the scheduler:
 // POST /v1/chat/completions, POST /v1/completions (stream and non-stream), GET /v1/models,
-// GET /health, GET /metrics. It is the HttpHandler of the HttpServer: it validates, tokenizes,
-// submits a Job and answers from the scheduler's callbacks; it never blocks an I/O thread on the
-// model, and a client that goes away cancels its sequences.
+// GET /health, GET /metrics. It is the HttpHandler of the HttpServer: it routes, parses the
+// request (openai_schema), renders the prompt, and hands the run to run_request (request_run),
+// which answers from the scheduler's callbacks; it never blocks an I/O thread on the model.
 #pragma once
-#include <chrono>
 #include <memory>
-#include <string>
 
-#include "data/tokenizer.hpp"
 #include "serve/http_types.hpp"
-#include "serve/metrics.hpp"
-#include "serve/scheduler.hpp"
+#include "serve/service_context.hpp"
 
 namespace autothink::serve {
-
-struct ServiceOptions {
-  std::string model_name = "autothink";  // GET /v1/models id; requests naming another model get 404
-  int default_max_tokens = 1024;  // when a request gives none (always capped by the context left)
-  int max_n = 16;
-  int retry_after_s = 1;          // Retry-After of 429 / 503 answers
-};
 
 class ApiService {
  public:
@@ -33,16 +22,17 @@ class ApiService {
       handle(std::move(request), std::move(responder));
     };
   }
-  const ServiceOptions& options() const { return options_; }
+  const ServiceOptions& options() const { return context_.options; }
 
  private:
+  void route(const HttpRequest& request, const std::shared_ptr<Responder>& responder, std::string& label);
   void chat_completions(const HttpRequest& request, const std::shared_ptr<Responder>& responder);
   void completions(const HttpRequest& request, const std::shared_ptr<Responder>& responder);
+  void models(Responder& responder, const std::string& label);
+  void health(Responder& responder, const std::string& label);
+  void metrics(Responder& responder, const std::string& label);
 
-  ServiceOptions options_;
-  std::shared_ptr<const data::Tokenizer> tokenizer_;
-  Scheduler& scheduler_;
-  Metrics& metrics_;
+  ServiceContext context_;
   int64_t started_at_;  // unix seconds (the model's "created")
 };
 

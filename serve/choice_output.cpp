@@ -7,13 +7,13 @@ void ChatDelta::append(const ChatDelta& more) {
   judge += more.judge;
   reasoning += more.reasoning;
   content += more.content;
-  if (!more.think_mode.empty()) think_mode = more.think_mode;
+  if (more.think_mode) think_mode = more.think_mode;
 }
 
 nlohmann::json ChatDelta::to_json() const {
   nlohmann::json d = nlohmann::json::object();
   if (!judge.empty()) d["judge"] = judge;
-  if (!think_mode.empty()) d["think_mode"] = think_mode;
+  if (think_mode) d["think_mode"] = to_string(*think_mode);
   if (!reasoning.empty()) d["reasoning_content"] = reasoning;
   if (!content.empty()) d["content"] = content;
   return d;

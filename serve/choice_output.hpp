@@ -4,6 +4,7 @@
 // UTF-8 sequence so every streamed chunk is valid JSON text.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,8 +13,9 @@
 namespace autothink::serve {
 
 struct ChatDelta {
-  std::string judge, reasoning, content, think_mode;
-  bool empty() const { return judge.empty() && reasoning.empty() && content.empty() && think_mode.empty(); }
+  std::string judge, reasoning, content;
+  std::optional<format::ThinkMode> think_mode;  // set by the delta that carries the mode token
+  bool empty() const { return judge.empty() && reasoning.empty() && content.empty() && !think_mode; }
   void append(const ChatDelta& more);
   // {"judge":..., "reasoning_content":..., "content":..., "think_mode":...}, non-empty fields only.
   nlohmann::json to_json() const;

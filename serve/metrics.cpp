@@ -16,9 +16,9 @@ uint64_t Metrics::requests(const std::string& endpoint, int status) const {
   return it == requests_.end() ? 0 : it->second;
 }
 
-void Metrics::count_think_mode(const std::string& mode) {
+void Metrics::count_think_mode(format::ThinkMode mode) {
   std::lock_guard<std::mutex> lock(mutex_);
-  ++think_modes_[mode];
+  ++think_modes_[static_cast<size_t>(mode)];
 }
 
 void Metrics::observe_ttft(double seconds) {
@@ -45,12 +45,11 @@ std::string Metrics::prometheus() const {
   o << "# HELP autothink_chat_choices_total Chat choices by the think mode the model took.\n"
     << "# TYPE autothink_chat_choices_total counter\n";
   uint64_t total = 0, on = 0;
-  for (const char* mode : {"on", "off", "unknown"}) {
-    auto it = think_modes_.find(mode);
-    uint64_t n = it == think_modes_.end() ? 0 : it->second;
+  for (format::ThinkMode mode : {format::ThinkMode::on, format::ThinkMode::off, format::ThinkMode::unknown}) {
+    const uint64_t n = think_modes_[static_cast<size_t>(mode)];
     total += n;
-    if (std::string(mode) == "on") on = n;
-    o << "autothink_chat_choices_total{think_mode=\"" << mode << "\"} " << n << "\n";
+    if (mode == format::ThinkMode::on) on = n;
+    o << "autothink_chat_choices_total{think_mode=\"" << to_string(mode) << "\"} " << n << "\n";
   }
   o << "# HELP autothink_think_on_share Share of chat choices that thought (think_mode on).\n"
     << "# TYPE autothink_think_on_share gauge\n"

@@ -10,6 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "data/format/think_mode.hpp"
+
 namespace autothink::serve {
 
 class Metrics {
@@ -19,7 +21,7 @@ class Metrics {
   void count_request(const std::string& endpoint, int status);
   void add_prompt_tokens(uint64_t n) { prompt_tokens_ += n; }
   void add_completion_tokens(uint64_t n) { completion_tokens_ += n; }
-  void count_think_mode(const std::string& mode);  // "on" | "off" | "unknown", one per chat choice
+  void count_think_mode(format::ThinkMode mode);  // one per chat choice
   void observe_ttft(double seconds);
   void set_queue_depth(size_t n) { queue_depth_ = n; }
   void set_active_sequences(size_t n) { active_sequences_ = n; }
@@ -34,7 +36,7 @@ class Metrics {
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, uint64_t> think_modes_;
+  std::array<uint64_t, 3> think_modes_{};  // by format::ThinkMode
   std::array<uint64_t, kTtftBuckets.size()> ttft_buckets_{};
   uint64_t ttft_count_ = 0;
   double ttft_sum_ = 0;

@@ -46,15 +46,11 @@ OpenAIClient::OpenAIClient(OpenAIClientOptions options) : options_(std::move(opt
 
 namespace {
 
-const char* client_mode_name(format::PromptMode mode) {
-  return mode == format::PromptMode::on ? "on" : mode == format::PromptMode::off ? "off" : "auto";
-}
-
 // The chat request of one input: the conversation's messages and its think_mode.
 nlohmann::json client_chat_body(const data::GenerationInput& input) {
   nlohmann::json messages = nlohmann::json::array();
   for (const auto& m : input.conversation.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-  return {{"messages", messages}, {"think_mode", client_mode_name(input.mode)}};
+  return {{"messages", messages}, {"think_mode", format::to_string(input.mode)}};
 }
 
 // The KAT text of a chat choice (after the prompt's "<|im_start|>assistant\n"), rebuilt with the
@@ -63,11 +59,9 @@ std::string client_chat_text(const nlohmann::json& message) {
   auto field = [&](const char* key) {
     return message.contains(key) && message[key].is_string() ? message[key].get<std::string>() : std::string();
   };
-  const std::string mode = field("think_mode");
+  const format::ThinkMode mode = format::think_mode_from_string(field("think_mode")).value_or(format::ThinkMode::unknown);
   format::Conversation turn;
-  turn.messages.push_back({"assistant", field("content"), field("judge"),
-                           mode == "on" ? format::Mode::on : mode == "off" ? format::Mode::off : format::Mode::none,
-                           field("reasoning_content")});
+  turn.messages.push_back({"assistant", field("content"), field("judge"), mode, field("reasoning_content")});
   std::string text;
   bool opened = false;  // skip "<|im_start|>assistant\n": the parser reads the turn's body
   for (const auto& segment : format::render(turn)) {

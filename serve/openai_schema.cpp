@@ -211,9 +211,7 @@ ChatRequest parse_chat_request(std::string_view body, const SchemaLimits& limits
       r.think_mode = *on ? format::PromptMode::on : format::PromptMode::off;
   }
   if (auto mode = schema_string(doc, "think_mode")) {  // wins over chat_template_kwargs
-    if (*mode == "auto") r.think_mode = format::PromptMode::auto_;
-    else if (*mode == "on") r.think_mode = format::PromptMode::on;
-    else if (*mode == "off") r.think_mode = format::PromptMode::off;
+    if (auto parsed = format::prompt_mode_from_string(*mode)) r.think_mode = *parsed;
     else throw invalid_request("'think_mode' must be \"auto\", \"on\" or \"off\", got \"" + *mode + "\"", "think_mode");
   }
   return r;

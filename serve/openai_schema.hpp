@@ -31,7 +31,7 @@ struct GenerationRequest {
 
 struct ChatRequest : GenerationRequest {
   format::Conversation conversation;                        // ends with a user turn
-  format::PromptMode think_mode = format::PromptMode::auto_;
+  format::PromptMode think_mode = format::PromptMode::automatic;
 };
 
 struct CompletionRequest : GenerationRequest {

@@ -15,7 +15,9 @@ namespace autothink::testing {
 
 inline std::filesystem::path source_dir() { return AUTOTHINK_SOURCE_DIR; }
 inline std::filesystem::path build_dir() { return AUTOTHINK_BUILD_DIR; }
+#ifdef AUTOTHINK_BINARY  // only folders whose tests run the binary (tests/CMakeLists.txt USES_BINARY)
 inline std::string autothink_binary() { return AUTOTHINK_BINARY; }
+#endif
 inline std::filesystem::path fixture(const std::string& name) { return source_dir() / "tests" / "fixtures" / name; }
 
 inline std::string python() {

@@ -12,21 +12,17 @@
 
 namespace autothink::train {
 
-namespace {
-
-struct GradBucket {
-  at::Tensor flat;                  // the bucket's gradients, back to back
-  std::vector<std::size_t> params;  // indices into State::params
-  std::vector<int64_t> offsets;     // where each param's gradient starts in `flat`
-  std::vector<bool> filled;
-  std::size_t filled_count = 0;
-  bool started = false;
-  std::function<void()> wait;
-};
-
-}  // namespace
-
 struct GradientSync::State {
+  struct GradBucket {
+    at::Tensor flat;                  // the bucket's gradients, back to back
+    std::vector<std::size_t> params;  // indices into State::params
+    std::vector<int64_t> offsets;     // where each param's gradient starts in `flat`
+    std::vector<bool> filled;
+    std::size_t filled_count = 0;
+    bool started = false;
+    std::function<void()> wait;
+  };
+
   Distributed* dist = nullptr;
   bool overlap = true;
   std::vector<at::Tensor> params;

@@ -10,9 +10,9 @@ namespace autothink::train {
 namespace {
 
 void losses_check_shapes(const at::Tensor& logits, const at::Tensor& other, const char* what) {
-  if (logits.dim() < 2 || other.sizes() != logits.sizes().slice(0, logits.dim() - 1))
-    throw Error(std::string("loss shapes do not match: logits ") + c10::str(logits.sizes()) + " vs " + what + " " +
-                c10::str(other.sizes()), "train/losses");
+  AUTOTHINK_CHECK(logits.dim() >= 2 && other.sizes() == logits.sizes().slice(0, logits.dim() - 1),
+                  std::string("loss shapes do not match: logits ") + c10::str(logits.sizes()) + " vs " + what + " " +
+                      c10::str(other.sizes()));
 }
 
 // The rows of `logits` ([..., V]) where mask != 0, as [N, V] float32.
@@ -85,9 +85,9 @@ std::vector<MtpDepthLoss> mtp_ce_sums(const std::vector<at::Tensor>& mtp_logits,
       out.push_back(d);
       continue;
     }
-    if (logits.size(1) != T - k)
-      throw Error("MTP depth " + std::to_string(k) + " logits cover " + std::to_string(logits.size(1)) +
-                  " positions, expected T-k = " + std::to_string(T - k), "train/losses");
+    AUTOTHINK_CHECK(logits.size(1) == T - k, "MTP depth " + std::to_string(k) + " logits cover " +
+                                                 std::to_string(logits.size(1)) + " positions, expected T-k = " +
+                                                 std::to_string(T - k));
     auto targets = ids.slice(1, k + 1);
     auto m = mask.slice(1, k + 1);
     d.loss_sum = masked_ce_sum(logits, targets, m);

@@ -2,7 +2,7 @@
 //   RUN/config.yaml          the resolved config
 //   RUN/metrics.jsonl        one line per logged step (a resumed run keeps the lines up to its checkpoint)
 //   RUN/checkpoints/step-N/  train/train_checkpoint.hpp's checkpoints, every save_every steps and where
-//                            the run stops early (train.stop_at / rl.stop_at)
+//                            the run stops early (--stop-after)
 //   RUN/model/               the final model folder, with autothink.json
 // Rank 0 writes; every rank calls every method (saves end in a barrier, so no rank runs ahead of
 // a checkpoint the others will resume from).

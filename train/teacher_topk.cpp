@@ -88,7 +88,7 @@ int64_t dump_teacher_topk(const DumpTeacherOptions& o) {
   if (o.top_k > teacher->config().vocab_size) throw Error("--top-k exceeds the teacher's vocabulary", "dump-teacher");
   data::ShardBuildOptions so;
   so.inputs = o.data;
-  so.style = data::render_style_for_stage(o.stage);
+  so.style = render_style_for(o.stage);
   so.skip_bad = o.skip_bad;
   so.max_tokens = static_cast<std::size_t>(o.max_len);
   so.auto_judges = o.auto_judges;

@@ -20,6 +20,7 @@
 #include "data/batcher.hpp"
 #include "data/token_shard.hpp"
 #include "data/token_shard_build.hpp"
+#include "train/train_config.hpp"
 
 namespace autothink::train {
 
@@ -46,7 +47,7 @@ struct DumpTeacherOptions {
   std::vector<std::string> data;     // JSONL files (as data.train)
   std::string out;                   // folder
   int64_t top_k = 32;
-  std::string stage = "distill";     // rendering: sft keeps own modes, else dual mode
+  Stage stage = Stage::distill;      // rendering: sft keeps own modes, else dual mode
   bool skip_bad = false;
   int64_t max_len = 1024;
   int64_t batch_size = 8;

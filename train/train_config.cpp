@@ -18,17 +18,13 @@ TrainConfig read_train_config(const core::Config& root) {
     throw Error(t.full_key(key) + " " + what, t.where(key), hint);
   };
   const auto& s = c.train;
-  if (s.stage != "pretrain" && s.stage != "distill" && s.stage != "sft")
-    bad("stage", "must be pretrain, distill or sft (got '" + s.stage + "')");
   if (s.steps < 1) bad("steps", "must be >= 1");
   if (s.batch_size < 1) bad("batch_size", "must be >= 1");
   if (s.grad_accum < 1) bad("grad_accum", "must be >= 1");
-  if (s.lr <= 0) bad("lr", "must be > 0");
-  if (s.min_lr < 0 || s.min_lr > s.lr) bad("min_lr", "must be within [0, lr]");
-  if (s.warmup < 0) bad("warmup", "must be >= 0");
-  if (s.keep < 1) bad("keep", "must be >= 1");
+  s.optimizer.check(t);
+  s.run.check(t);
   if (s.kd_temperature <= 0) bad("kd_temperature", "must be > 0");
-  if (s.stage == "distill" && s.teacher.empty() && s.teacher_topk.empty())
+  if (s.stage == Stage::distill && s.teacher.empty() && s.teacher_topk.empty())
     bad("teacher", "is required for stage distill", "set train.teacher: MODEL_DIR or train.teacher_topk: DUMP_DIR");
   if (!s.teacher.empty() && !s.teacher_topk.empty())
     bad("teacher_topk", "and train.teacher are exclusive", "use an online teacher or a top-k dump, not both");
@@ -41,6 +37,10 @@ TrainConfig read_train_config(const core::Config& root) {
     throw Error("data.train is required (training JSONL files)", root.source(), "add data.train: [FILE.jsonl]");
   if (c.data.max_len < 2) throw Error("data.max_len must be >= 2", root.section("data").where("max_len"));
   return c;
+}
+
+data::RenderStyle render_style_for(Stage stage) {
+  return stage == Stage::sft ? data::RenderStyle::own : data::RenderStyle::dual_mode;
 }
 
 }  // namespace autothink::train

@@ -43,20 +43,8 @@ std::string trainer_tokenizer_path(const TrainSection& t) {
 }
 
 model::ModelConfig trainer_model_config(const ModelSection& m, int64_t vocab) {
-  model::ModelConfig c;
-  c.vocab_size = m.vocab_size > 0 ? m.vocab_size : vocab;
-  c.hidden_size = m.hidden_size;
-  c.intermediate_size = m.intermediate_size;
-  c.num_hidden_layers = m.num_hidden_layers;
-  c.num_attention_heads = m.num_attention_heads;
-  c.num_key_value_heads = m.num_key_value_heads;
-  c.head_dim = m.head_dim;
-  c.max_position_embeddings = m.max_position_embeddings;
-  c.rope_theta = m.rope_theta;
-  c.rms_norm_eps = m.rms_norm_eps;
-  c.tie_word_embeddings = m.tie_word_embeddings;
-  c.mtp_depth = m.mtp_depth;
-  c.initializer_range = m.initializer_range;
+  model::ModelConfig c = m.shape;
+  if (c.vocab_size <= 0) c.vocab_size = vocab;
   model::finalize_config(c, "model section");
   return c;
 }
@@ -152,12 +140,12 @@ struct Trainer::Parts {
         options(o),
         run_dir(trainer_run_dir(options, tc)),
         env(trainer_launch_env()),
-        dist(env, std::chrono::milliseconds(static_cast<int64_t>(tc.dist_timeout_s * 1000))),
+        dist(env, std::chrono::milliseconds(static_cast<int64_t>(tc.run.dist_timeout_s * 1000))),
         device(dist.device()),
         folder(run_dir, dist, options.resume, config.resolved_yaml),
         tokenizer_path(trainer_tokenizer_path(tc)),
         tokenizer(tokenizer_path),
-        plan(StepPlan::make(tc.steps, tc.stop_at, tc.save_every)) {
+        plan(StepPlan::make(tc.steps, options.stop_after, tc.run.save_every)) {
     if (dist.is_distributed()) log::info("distributed: ", env.describe(), ", backend ", dist.backend());
     build_shards();
     build_models();
@@ -168,11 +156,11 @@ struct Trainer::Parts {
       batcher->set_position(state->data);
     }
     dist.broadcast_parameters(params);
-    sync.emplace(dist, params, GradSyncOptions{tc.bucket_mb, true});
+    sync.emplace(dist, params, GradSyncOptions{tc.run.bucket_mb, true});
     autocast = tc.bf16 && device.is_cuda();
 
     save_options.tokenizer_model = tokenizer_path;
-    save_options.autothink = {{"stage", tc.stage},
+    save_options.autothink = {{"stage", core::enum_name(tc.stage)},
                               {"special_token_ids", special_token_ids(tokenizer)},
                               {"training", {{"steps", tc.steps}, {"seed", tc.seed}, {"teacher", tc.teacher}}}};
     folder.open_metrics(start_step);
@@ -182,7 +170,7 @@ struct Trainer::Parts {
   void build_shards() {
     data::ShardBuildOptions train_options;
     train_options.inputs = config.data.train;
-    train_options.style = data::render_style_for_stage(tc.stage);
+    train_options.style = render_style_for(tc.stage);
     train_options.skip_bad = config.data.skip_bad;
     train_options.max_tokens = static_cast<std::size_t>(config.data.max_len);
     train_options.auto_judges = {config.data.auto_judge_on, config.data.auto_judge_off};
@@ -244,8 +232,8 @@ struct Trainer::Parts {
 
   void build_optimizer_and_data() {
     params = net->parameters();
-    optimizer = make_adamw(params, {tc.lr, tc.weight_decay, tc.beta1, tc.beta2, tc.eps});
-    schedule = LrSchedule{tc.lr, tc.min_lr, tc.warmup, tc.steps};
+    optimizer = make_adamw(params, tc.optimizer.adamw());
+    schedule = LrSchedule{tc.optimizer.lr, tc.optimizer.min_lr, tc.optimizer.warmup, tc.steps};
     data::BatcherOptions bo;
     bo.rows = tc.batch_size;
     bo.accumulation = tc.grad_accum;
@@ -375,7 +363,7 @@ nlohmann::json Trainer::train_step(int64_t step) {
     (loss * world).backward();
   }
   p.sync->finish();
-  const double max_norm = tc.clip > 0 ? tc.clip : std::numeric_limits<double>::infinity();
+  const double max_norm = tc.optimizer.clip > 0 ? tc.optimizer.clip : std::numeric_limits<double>::infinity();
   const double grad_norm = torch::nn::utils::clip_grad_norm_(p.params, max_norm);
   p.optimizer->step();
 
@@ -423,7 +411,7 @@ TrainResult Trainer::run() {
   result.rank = p.dist.rank();
   core::ProgressOptions progress_options;
   progress_options.enabled = p.dist.is_main() && p.options.progress;
-  core::Progress progress("train " + tc.stage, tc.steps, "step", progress_options);
+  core::Progress progress("train " + std::string(core::enum_name(tc.stage)), tc.steps, "step", progress_options);
   p.last_step_end = std::chrono::steady_clock::now();
 
   for (int64_t step = p.start_step; step < p.plan.end_step; ++step) {
@@ -437,10 +425,10 @@ TrainResult Trainer::run() {
       for (auto& [k, v] : dev.items()) line[k] = v;
       if (dev.contains("dev_loss")) result.dev_loss = dev["dev_loss"].get<double>();
     }
-    if (line.contains("dev_loss") || done % std::max<int64_t>(tc.log_every, 1) == 0 || last) p.folder.write_metrics(line);
+    if (line.contains("dev_loss") || done % std::max<int64_t>(tc.run.log_every, 1) == 0 || last) p.folder.write_metrics(line);
     progress.update(done, {{"loss", result.last_loss}, {"lr", line["lr"].get<double>()}}, {{"tok", p.tokens_total}});
     if (p.plan.saves_after(done))
-      p.folder.save_checkpoint(*p.net, *p.optimizer, {done, p.batcher->position(), p.tokens_total}, p.save_options, tc.keep);
+      p.folder.save_checkpoint(*p.net, *p.optimizer, {done, p.batcher->position(), p.tokens_total}, p.save_options, tc.run.keep);
   }
 
   result.stopped = p.plan.stops_early();

@@ -22,13 +22,14 @@ struct RunOptions {
   std::filesystem::path out;  // run folder ("" = train.out)
   bool resume = false;        // continue from the newest checkpoint in the run folder
   bool progress = true;       // console progress line (rank 0)
+  int64_t stop_after = 0;     // stop after this step, checkpointed as if preempted (0 = run to the end)
 };
 
 struct TrainResult {
   int64_t steps_done = 0;
   double last_loss = 0;      // the last step's total loss
   double dev_loss = -1;      // held-out CE at the end (-1 without dev data)
-  bool stopped = false;      // stopped at train.stop_at
+  bool stopped = false;      // stopped by RunOptions::stop_after
   int rank = 0;              // this process's rank (only rank 0 reports)
   std::filesystem::path run_dir;
   std::filesystem::path model_dir;  // RUN/model (empty when stopped)
@@ -45,7 +46,7 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // The steps from the resumed position to train.steps (or train.stop_at): metrics, held-out
+  // The steps from the resumed position to train.steps (or RunOptions::stop_after): metrics, held-out
   // eval, checkpoints, and the final model folder.
   TrainResult run();
 

@@ -123,7 +123,7 @@ nlohmann::ordered_json to_json(const Event& event) {
       j["text"] = event.text;
       break;
     case EventKind::mode:
-      j["mode"] = event.mode;
+      j["mode"] = to_string(event.mode);
       break;
     case EventKind::end:
       j["complete"] = event.complete;
@@ -144,7 +144,7 @@ nlohmann::ordered_json to_json(const Problem& problem) {
 nlohmann::ordered_json to_json(const Result& result) {
   nlohmann::ordered_json j;
   j["judge"] = result.judge;
-  j["mode"] = result.mode;
+  j["mode"] = to_string(result.mode);
   j["reasoning"] = result.reasoning;
   j["answer"] = result.answer;
   j["complete"] = result.complete;
@@ -362,8 +362,8 @@ void Parser::tag(Special special, uint64_t offset) {
     return;
   }
   if (special == Special::think_on || special == Special::think_off) {
-    const std::string mode = special == Special::think_on ? "on" : "off";
-    if (result_.mode == "unknown") {
+    const ThinkMode mode = think_mode_of(special == Special::think_on);
+    if (result_.mode == ThinkMode::unknown) {
       result_.mode = mode;
       Event e;
       e.kind = EventKind::mode;
@@ -371,7 +371,7 @@ void Parser::tag(Special special, uint64_t offset) {
       emit(std::move(e));
     } else if (result_.mode != mode) {
       problem(ProblemKind::both_modes, offset,
-              "both <think_on> and <think_off>: the first, <think_" + result_.mode + ">, wins");
+              "both <think_on> and <think_off>: the first, <think_" + std::string(to_string(result_.mode)) + ">, wins");
     } else {
       problem(ProblemKind::repeated_segment, offset,
               "the mode token " + std::string(literal(special)) + " appeared again");
@@ -434,8 +434,8 @@ void Parser::finish() {
   const SegmentState& judge = state_of(SegmentKind::judge);
   const SegmentState& think = state_of(SegmentKind::think);
   const SegmentState& answer = state_of(SegmentKind::answer);
-  result_.complete = structural_seen_ && judge.closed && result_.mode != "unknown" &&
-                     (result_.mode != "on" || think.closed) && answer.closed;
+  result_.complete = structural_seen_ && judge.closed && result_.mode != ThinkMode::unknown &&
+                     (result_.mode != ThinkMode::on || think.closed) && answer.closed;
   finished_ = true;
   Event e;
   e.kind = EventKind::end;
@@ -467,9 +467,9 @@ void Parser::end_checks() {
   flush_stray();
   if (!state_of(SegmentKind::answer).seen)
     problem(ProblemKind::truncated, offset_, "the output ended before <answer>");
-  if (result_.mode == "unknown") problem(ProblemKind::no_mode, offset_, "no <think_on> or <think_off> mode token");
+  if (result_.mode == ThinkMode::unknown) problem(ProblemKind::no_mode, offset_, "no <think_on> or <think_off> mode token");
   if (!state_of(SegmentKind::judge).seen) problem(ProblemKind::missing_close, 0, "no <judge> segment");
-  if (result_.mode == "on" && !state_of(SegmentKind::think).seen && state_of(SegmentKind::answer).seen)
+  if (result_.mode == ThinkMode::on && !state_of(SegmentKind::think).seen && state_of(SegmentKind::answer).seen)
     problem(ProblemKind::missing_close, offset_, "a think-on turn without a <think> segment");
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/format/special_tokens.hpp"
+#include "data/format/think_mode.hpp"
 
 namespace autothink::format {
 
@@ -26,7 +27,7 @@ struct Event {
   EventKind kind = EventKind::end;
   SegmentKind segment = SegmentKind::answer;  // segment_start, delta, segment_end
   std::string text;                           // delta
-  std::string mode;                           // mode: "on" | "off"
+  ThinkMode mode = ThinkMode::unknown;        // mode: on | off
   bool complete = false;                      // end
 };
 
@@ -51,7 +52,7 @@ struct Problem {
 
 struct Result {
   std::string judge;
-  std::string mode = "unknown";  // "on" | "off" | "unknown"
+  ThinkMode mode = ThinkMode::unknown;
   std::string reasoning;
   std::string answer;
   // judge closed, a mode token seen, think closed (if on), </answer> seen.

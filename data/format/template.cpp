@@ -43,19 +43,19 @@ void write_plain_turn(SegmentWriter& w, const std::string& role, const std::stri
 }
 
 // "<judge>\n{judge}\n</judge>\n" then the mode token and what follows it up to the answer text.
-void write_judge_and_mode(SegmentWriter& w, const std::string& judge, Mode mode) {
+void write_judge_and_mode(SegmentWriter& w, const std::string& judge, ThinkMode mode) {
   w.special(Special::judge_open, true);
   w.text("\n" + judge + "\n", true);
   w.special(Special::judge_close, true);
   w.text("\n", true);
-  w.special(mode == Mode::on ? Special::think_on : Special::think_off, true);
+  w.special(mode == ThinkMode::on ? Special::think_on : Special::think_off, true);
   w.text("\n", true);
 }
 
 // The assistant-written part of a full KAT turn, from <judge> to "<|im_end|>\n".
 void write_full_assistant(SegmentWriter& w, const Message& m) {
   write_judge_and_mode(w, m.judge, m.mode);
-  if (m.mode == Mode::on) {
+  if (m.mode == ThinkMode::on) {
     w.special(Special::think_open, true);
     w.text("\n" + m.reasoning + "\n", true);
     w.special(Special::think_close, true);
@@ -83,7 +83,7 @@ void write_turns(SegmentWriter& w, const Conversation& c, bool with_target) {
       const bool target = last_assistant && *last_assistant == i;
       w.special(Special::im_start, false);
       w.text("assistant\n", false);
-      if (target && m.mode != Mode::none) {
+      if (target && m.mode != ThinkMode::unknown) {
         write_full_assistant(w, m);
       } else {
         w.text(m.content, target);
@@ -99,23 +99,23 @@ void write_turns(SegmentWriter& w, const Conversation& c, bool with_target) {
 
 // The opened assistant turn with `judge` and `mode` given: up to the answer text (off) or the
 // reasoning (on).
-void write_judged_prefill(SegmentWriter& w, const std::string& judge, Mode mode) {
+void write_judged_prefill(SegmentWriter& w, const std::string& judge, ThinkMode mode) {
   write_judge_and_mode(w, judge, mode);
-  w.special(mode == Mode::on ? Special::think_open : Special::answer_open, true);
+  w.special(mode == ThinkMode::on ? Special::think_open : Special::answer_open, true);
   w.text("\n", true);
 }
 
 void write_prefill(SegmentWriter& w, PromptMode mode) {
   switch (mode) {
-    case PromptMode::auto_:
+    case PromptMode::automatic:
       w.special(Special::judge_open, true);
       w.text("\n", true);
       return;
     case PromptMode::on:
-      write_judged_prefill(w, std::string(kForcedOnJudge), Mode::on);
+      write_judged_prefill(w, std::string(kForcedOnJudge), ThinkMode::on);
       return;
     case PromptMode::off:
-      write_judged_prefill(w, std::string(kForcedOffJudge), Mode::off);
+      write_judged_prefill(w, std::string(kForcedOffJudge), ThinkMode::off);
       return;
   }
 }
@@ -168,8 +168,8 @@ std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode 
   return w.take();
 }
 
-std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, Mode mode) {
-  if (mode == Mode::none) throw TemplateError("a prefilled prompt needs mode on or off");
+std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, ThinkMode mode) {
+  if (mode == ThinkMode::unknown) throw TemplateError("a prefilled prompt needs mode on or off");
   SegmentWriter w;
   write_prompt_head(w, conversation);
   write_judged_prefill(w, judge, mode);
@@ -217,12 +217,10 @@ Conversation conversation_from_json(const nlohmann::json& record) {
           throw TemplateError(where(i, field) + ": only assistant messages carry \"" + field + "\" (this is a " +
                               msg.role + " message)");
     }
-    try {
-      msg.mode = mode_from_string(mode);
-    } catch (const TemplateError& e) {
-      throw TemplateError(where(i, "mode") + ": " + e.what());
-    }
-    if (msg.mode != Mode::on && !reasoning.empty())
+    if (mode == "on" || mode == "off") msg.mode = *think_mode_from_string(mode);
+    else if (!mode.empty())
+      throw TemplateError(where(i, "mode") + ": unknown mode \"" + mode + "\" (expected \"on\", \"off\" or empty)");
+    if (msg.mode != ThinkMode::on && !reasoning.empty())
       throw TemplateError(where(i, "reasoning") + ": only a think-on turn (\"mode\":\"on\") carries reasoning; "
                           "it would be dropped when rendering");
     msg.judge = judge;
@@ -238,35 +236,12 @@ nlohmann::json conversation_to_json(const Conversation& conversation) {
     nlohmann::json j = {{"role", m.role}, {"content", m.content}};
     if (m.role == "assistant") {
       if (!m.judge.empty()) j["judge"] = m.judge;
-      if (m.mode != Mode::none) j["mode"] = mode_to_string(m.mode);
+      if (m.mode != ThinkMode::unknown) j["mode"] = to_string(m.mode);
       if (!m.reasoning.empty()) j["reasoning"] = m.reasoning;
     }
     messages.push_back(std::move(j));
   }
   return {{"messages", std::move(messages)}};
-}
-
-Mode mode_from_string(const std::string& s) {
-  if (s == "on") return Mode::on;
-  if (s == "off") return Mode::off;
-  if (s.empty()) return Mode::none;
-  throw TemplateError("unknown mode \"" + s + "\" (expected \"on\", \"off\" or empty)");
-}
-
-std::string mode_to_string(Mode mode) {
-  switch (mode) {
-    case Mode::on: return "on";
-    case Mode::off: return "off";
-    case Mode::none: return "";
-  }
-  return "";
-}
-
-PromptMode prompt_mode_from_string(const std::string& s) {
-  if (s == "auto") return PromptMode::auto_;
-  if (s == "on") return PromptMode::on;
-  if (s == "off") return PromptMode::off;
-  throw TemplateError("unknown think mode \"" + s + "\" (expected \"auto\", \"on\" or \"off\")");
 }
 
 }  // namespace autothink::format

@@ -4,31 +4,38 @@
 // "<think_off>" typed by a user into the special token.
 #pragma once
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/format/special_tokens.hpp"
+#include "data/format/think_mode.hpp"
 
 namespace autothink::format {
 
 // Thrown for a conversation that cannot be rendered (unknown role, bad JSON shape); the message
 // names the field (and the message index).
-class TemplateError : public std::runtime_error {
+class TemplateError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
-
-enum class Mode { none, on, off };          // an assistant turn's mode; none = history/answer only
-enum class PromptMode { auto_, on, off };   // generation prompt
 
 struct Message {
   std::string role;       // "system" | "user" | "assistant"
   std::string content;    // for an assistant turn: the answer
   std::string judge;      // assistant only
-  Mode mode = Mode::none; // assistant only: on/off renders the full KAT turn
+  ThinkMode mode = ThinkMode::unknown;  // assistant only: on/off renders the full KAT turn
   std::string reasoning;  // assistant only, think-on
 };
+
+// A user (or system) turn: no judge, mode or reasoning.
+inline Message plain_message(std::string role, std::string content) {
+  Message m;
+  m.role = std::move(role);
+  m.content = std::move(content);
+  return m;
+}
 
 struct Conversation {
   std::vector<Message> messages;
@@ -55,7 +62,7 @@ std::vector<Segment> render_prompt(const Conversation& conversation, PromptMode 
 // The same with a chosen judge text and mode prefilled: the assistant turn opened up to its
 // answer text (mode off) or its reasoning (mode on). The forced prompts are this with the fixed
 // judge texts; training uses it to find the context part of a turn whose judge is given.
-std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, Mode mode);
+std::vector<Segment> render_prefilled_prompt(const Conversation& conversation, const std::string& judge, ThinkMode mode);
 
 // Concatenates segments to text (special tokens as their literals).
 std::string to_text(const std::vector<Segment>& segments);
@@ -69,8 +76,5 @@ std::string prompt_prefill(PromptMode mode);
 Conversation conversation_from_json(const nlohmann::json& record);
 nlohmann::json conversation_to_json(const Conversation& conversation);
 
-Mode mode_from_string(const std::string& s);        // "on" | "off" | "" → none; else TemplateError
-std::string mode_to_string(Mode mode);              // "on" | "off" | ""
-PromptMode prompt_mode_from_string(const std::string& s);  // "auto" | "on" | "off"
 
 }  // namespace autothink::format

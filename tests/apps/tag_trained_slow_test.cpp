@@ -50,7 +50,7 @@ TEST(tag_trained, records_read_back_without_problems) {
     EXPECT_TRUE(parsed.problems.empty()) << text;
     const auto& meta = r["meta"];
     const auto& reply = r["messages"][1];
-    EXPECT_EQ(parsed.mode, reply["mode"].get<std::string>());
+    EXPECT_EQ(to_string(parsed.mode), reply["mode"].get<std::string>());
     if (meta["source"] == "model") {
       ++from_model;
       // A kept answer passed the verifier: the truth is in it.

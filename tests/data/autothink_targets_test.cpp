@@ -14,7 +14,7 @@ namespace {
 data::EvalOutcome outcome(bool correct, const std::string& mode, int tokens) {
   data::EvalOutcome o;
   o.correct = correct;
-  o.mode = mode;
+  o.mode = format::think_mode_from_string(mode).value();
   o.completion_tokens = tokens;
   o.reasoning_tokens = mode == "on" ? tokens - 8 : 0;
   return o;

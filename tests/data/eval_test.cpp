@@ -50,19 +50,19 @@ struct Scenario {
   Scenario() {
     using format::PromptMode;
     // e1: auto off right (10 tok); on right (30, 3 words); off right (3).
-    gen.script("Q e1", PromptMode::auto_, {auto_off_text("Simple.", "1", 10)});
+    gen.script("Q e1", PromptMode::automatic, {auto_off_text("Simple.", "1", 10)});
     gen.script("Q e1", PromptMode::on, {on_text("a b c", "1", 30)});
     gen.script("Q e1", PromptMode::off, {off_text("1", 3)});
     // e2: auto on but wrong (40, 2 words); on right (30, 1 word); off right (5).
-    gen.script("Q e2", PromptMode::auto_, {auto_on_text("Hmm.", "r r", "7", 40)});
+    gen.script("Q e2", PromptMode::automatic, {auto_on_text("Hmm.", "r r", "7", 40)});
     gen.script("Q e2", PromptMode::on, {on_text("x", "2", 30)});
     gen.script("Q e2", PromptMode::off, {off_text("2", 5)});
     // h1: auto on right (50, 4 words); on right (48, 4 words); off wrong (4).
-    gen.script("Q h1", PromptMode::auto_, {auto_on_text("Steps.", "p q r s", "3", 50)});
+    gen.script("Q h1", PromptMode::automatic, {auto_on_text("Steps.", "p q r s", "3", 50)});
     gen.script("Q h1", PromptMode::on, {on_text("p q r s", "3", 48)});
     gen.script("Q h1", PromptMode::off, {off_text("8", 4)});
     // h2: auto off wrong (8); on wrong (60, 6 words); off wrong (6).
-    gen.script("Q h2", PromptMode::auto_, {auto_off_text("Simple.", "9", 8)});
+    gen.script("Q h2", PromptMode::automatic, {auto_off_text("Simple.", "9", 8)});
     gen.script("Q h2", PromptMode::on, {on_text("1 2 3 4 5 6", "9", 60)});
     gen.script("Q h2", PromptMode::off, {off_text("9", 6)});
   }
@@ -150,7 +150,7 @@ TEST(eval, reasoning_count_never_exceeds_completion_tokens) {
   c.completion_tokens = 3;  // re-encoding found more than the model generated
   auto o = score_eval_completion(c, NumericVerifier(), "1", count_think_words);
   EXPECT_TRUE(o.correct);
-  EXPECT_EQ(o.mode, "on");
+  EXPECT_EQ(o.mode, format::ThinkMode::on);
   EXPECT_EQ(*o.reasoning_tokens, 3);
 }
 

@@ -86,7 +86,7 @@ bool has_kind(const Result& r, ProblemKind kind) {
 TEST(parser, think_off_example) {
   Result r = parse(kOffSample);
   EXPECT_EQ(r.judge, "simple");
-  EXPECT_EQ(r.mode, "off");
+  EXPECT_EQ(r.mode, ThinkMode::off);
   EXPECT_EQ(r.answer, "42");
   EXPECT_EQ(r.reasoning, "");
   EXPECT_TRUE(r.complete);
@@ -106,7 +106,7 @@ TEST(parser, result_json_is_compact_and_ordered) {
 TEST(parser, think_on_sample_yields_reasoning) {
   Result r = parse(kOnSample);
   EXPECT_EQ(r.judge, "Needs a few steps.");
-  EXPECT_EQ(r.mode, "on");
+  EXPECT_EQ(r.mode, ThinkMode::on);
   EXPECT_EQ(r.reasoning, "17 * 3 = 51.\nThen 51 + 9 = 60.");
   EXPECT_EQ(r.answer, "60");
   EXPECT_TRUE(r.complete);
@@ -114,15 +114,15 @@ TEST(parser, think_on_sample_yields_reasoning) {
 }
 
 TEST(parser, rendered_turns_parse_back) {
-  for (Mode mode : {Mode::on, Mode::off}) {
-    Conversation c{{Message{"user", "q", "", Mode::none, ""},
-                    Message{"assistant", "the answer", "the judge", mode, mode == Mode::on ? "the reasoning" : ""}}};
+  for (ThinkMode mode : {ThinkMode::on, ThinkMode::off}) {
+    Conversation c{{Message{"user", "q", "", ThinkMode::unknown, ""},
+                    Message{"assistant", "the answer", "the judge", mode, mode == ThinkMode::on ? "the reasoning" : ""}}};
     std::string text = to_text(render(c));
     text = text.substr(text.find("<judge>"));
     Result r = parse(text);
     EXPECT_EQ(r.judge, "the judge");
-    EXPECT_EQ(r.mode, mode_to_string(mode));
-    EXPECT_EQ(r.reasoning, mode == Mode::on ? "the reasoning" : "");
+    EXPECT_EQ(r.mode, mode);
+    EXPECT_EQ(r.reasoning, mode == ThinkMode::on ? "the reasoning" : "");
     EXPECT_EQ(r.answer, "the answer");
     EXPECT_TRUE(r.complete);
     EXPECT_TRUE(r.problems.empty()) << to_json(r).dump();
@@ -135,7 +135,7 @@ TEST(parser, forced_prefill_then_generated_text) {
   on.feed("Add them.\n</think>\n<answer>\n5\n</answer><|im_end|>");
   on.finish();
   EXPECT_EQ(on.result().judge, "Thinking was requested.");
-  EXPECT_EQ(on.result().mode, "on");
+  EXPECT_EQ(on.result().mode, ThinkMode::on);
   EXPECT_EQ(on.result().reasoning, "Add them.");
   EXPECT_EQ(on.result().answer, "5");
   EXPECT_TRUE(on.result().complete);
@@ -145,7 +145,7 @@ TEST(parser, forced_prefill_then_generated_text) {
   off.feed("5\n</answer><|endoftext|>");
   off.finish();
   EXPECT_EQ(off.result().judge, "A direct answer was requested.");
-  EXPECT_EQ(off.result().mode, "off");
+  EXPECT_EQ(off.result().mode, ThinkMode::off);
   EXPECT_EQ(off.result().answer, "5");
   EXPECT_TRUE(off.result().complete);
   EXPECT_TRUE(off.result().problems.empty());
@@ -161,7 +161,7 @@ TEST(parser, truncated_output_is_incomplete) {
 TEST(parser, problem_missing_close) {
   Result r = parse("<judge>\nx\n<think_off>\n<answer>\ny\n</answer>");
   EXPECT_EQ(r.judge, "x");
-  EXPECT_EQ(r.mode, "off");
+  EXPECT_EQ(r.mode, ThinkMode::off);
   EXPECT_EQ(r.answer, "y");
   EXPECT_FALSE(r.complete);
   ASSERT_EQ(kinds(r), std::vector<std::string>{"missing_close"});
@@ -181,7 +181,7 @@ TEST(parser, problem_truncated_tag_is_kept_as_text) {
 
 TEST(parser, problem_no_mode) {
   Result r = parse("<judge>\nj\n</judge>\n<answer>\n42\n</answer>");
-  EXPECT_EQ(r.mode, "unknown");
+  EXPECT_EQ(r.mode, ThinkMode::unknown);
   EXPECT_EQ(r.answer, "42");
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(kinds(r), std::vector<std::string>{"no_mode"});
@@ -189,7 +189,7 @@ TEST(parser, problem_no_mode) {
 
 TEST(parser, problem_both_modes_first_wins) {
   Result r = parse("<judge>\nj\n</judge>\n<think_on>\n<think_off>\n<think>\nr\n</think>\n<answer>\na\n</answer>");
-  EXPECT_EQ(r.mode, "on");
+  EXPECT_EQ(r.mode, ThinkMode::on);
   EXPECT_EQ(r.reasoning, "r");
   EXPECT_TRUE(r.complete);
   EXPECT_EQ(kinds(r), std::vector<std::string>{"both_modes"});
@@ -240,7 +240,7 @@ TEST(parser, problem_invalid_utf8_becomes_replacement) {
 TEST(parser, problem_no_format) {
   Result r = parse("  Just an answer with no tags.\n<|im_end|>");
   EXPECT_EQ(r.answer, "Just an answer with no tags.");
-  EXPECT_EQ(r.mode, "unknown");
+  EXPECT_EQ(r.mode, ThinkMode::unknown);
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(kinds(r), std::vector<std::string>{"no_format"});
 }

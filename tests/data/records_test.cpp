@@ -47,12 +47,12 @@ TEST(records, synth_round_trip) {
 TEST(records, chat_round_trip_keeps_turns_and_meta) {
   auto dir = autothink::testing::temp_dir("records");
   ChatRecord r;
-  r.conversation.messages.push_back({"user", "What is 2 + 3?", "", format::Mode::none, ""});
-  r.conversation.messages.push_back({"assistant", "5", "Thinking was requested.", format::Mode::on, "2 + 3 = 5\ncheck: 5"});
+  r.conversation.messages.push_back({"user", "What is 2 + 3?", "", format::ThinkMode::unknown, ""});
+  r.conversation.messages.push_back({"assistant", "5", "Thinking was requested.", format::ThinkMode::on, "2 + 3 = 5\ncheck: 5"});
   r.meta = {"add_easy/2+3", "add_easy", "easy", "5", {{"p_on", 0.5}}};
   ChatRecord bare;  // no meta at all
-  bare.conversation.messages.push_back({"user", "hi", "", format::Mode::none, ""});
-  bare.conversation.messages.push_back({"assistant", "hello", "", format::Mode::off, ""});
+  bare.conversation.messages.push_back({"user", "hi", "", format::ThinkMode::unknown, ""});
+  bare.conversation.messages.push_back({"assistant", "hello", "", format::ThinkMode::off, ""});
   write_chat_records((dir / "c.jsonl").string(), {r, bare});
   auto back = read_chat_records((dir / "c.jsonl").string());
   ASSERT_EQ(back.size(), 2u);
@@ -60,7 +60,7 @@ TEST(records, chat_round_trip_keeps_turns_and_meta) {
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[1].content, "5");
   EXPECT_EQ(m[1].judge, "Thinking was requested.");
-  EXPECT_EQ(m[1].mode, format::Mode::on);
+  EXPECT_EQ(m[1].mode, format::ThinkMode::on);
   EXPECT_EQ(m[1].reasoning, "2 + 3 = 5\ncheck: 5");
   EXPECT_EQ(back[0].meta.id, "add_easy/2+3");
   EXPECT_EQ(back[0].meta.truth, "5");

@@ -117,10 +117,10 @@ TEST(synth, dual_mode_pairs_forced_on_and_off_turns) {
       EXPECT_EQ(c->meta.truth, r.answer);
       EXPECT_EQ(c->meta.difficulty, r.difficulty);
     }
-    EXPECT_EQ(on.conversation.messages[1].mode, format::Mode::on);
+    EXPECT_EQ(on.conversation.messages[1].mode, format::ThinkMode::on);
     EXPECT_EQ(on.conversation.messages[1].judge, format::kForcedOnJudge);
     EXPECT_EQ(on.conversation.messages[1].reasoning, r.cot);
-    EXPECT_EQ(off.conversation.messages[1].mode, format::Mode::off);
+    EXPECT_EQ(off.conversation.messages[1].mode, format::ThinkMode::off);
     EXPECT_EQ(off.conversation.messages[1].judge, format::kForcedOffJudge);
     EXPECT_EQ(off.conversation.messages[1].reasoning, "");
   }

@@ -46,7 +46,7 @@ TEST(tagging, decision_rule_table) {
   };
   for (const auto& c : cases) {
     ModeDecision d = decide_mode(c.on_ok, 4, c.off_ok, 4, c.delta);
-    EXPECT_EQ(d.think_on, c.on) << c.on_ok << "/" << c.off_ok << " δ=" << c.delta;
+    EXPECT_EQ(d.mode == format::ThinkMode::on, c.on) << c.on_ok << "/" << c.off_ok << " δ=" << c.delta;
     EXPECT_EQ(d.reason, c.reason) << c.on_ok << "/" << c.off_ok << " δ=" << c.delta;
     EXPECT_DOUBLE_EQ(d.p_on, c.on_ok / 4.0);
     EXPECT_DOUBLE_EQ(d.p_off, c.off_ok / 4.0);
@@ -84,7 +84,7 @@ TEST(tagging, batch_picks_modes_keeps_shortest_correct_and_falls_back) {
   EXPECT_EQ(gen.calls[0].params.seed, 7u);
   ASSERT_EQ(records.size(), 3u);
 
-  EXPECT_EQ(reply(records[0]).mode, format::Mode::off);
+  EXPECT_EQ(reply(records[0]).mode, format::ThinkMode::off);
   EXPECT_EQ(reply(records[0]).content, "44");
   EXPECT_EQ(reply(records[0]).judge, options.judge_off);
   EXPECT_EQ(records[0].meta.extra["tag_reason"], kTagOffBetter);
@@ -93,14 +93,14 @@ TEST(tagging, batch_picks_modes_keeps_shortest_correct_and_falls_back) {
   EXPECT_EQ(records[0].meta.extra["tokens"], 3);
   EXPECT_DOUBLE_EQ(records[0].meta.extra["tokens_on"].get<double>(), 13.0);
 
-  EXPECT_EQ(reply(records[1]).mode, format::Mode::on);
+  EXPECT_EQ(reply(records[1]).mode, format::ThinkMode::on);
   EXPECT_EQ(reply(records[1]).reasoning, "85, 104, 130");
   EXPECT_EQ(reply(records[1]).content, "130");
   EXPECT_EQ(reply(records[1]).judge, options.judge_on);
   EXPECT_EQ(records[1].meta.extra["tag_reason"], kTagOnBetter);
   EXPECT_EQ(records[1].meta.extra["source"], "model");
 
-  EXPECT_EQ(reply(records[2]).mode, format::Mode::on);
+  EXPECT_EQ(reply(records[2]).mode, format::ThinkMode::on);
   EXPECT_EQ(reply(records[2]).reasoning, none.cot);
   EXPECT_EQ(reply(records[2]).content, "110");
   EXPECT_EQ(records[2].meta.extra["tag_reason"], kTagNoCorrect);
@@ -129,19 +129,19 @@ TEST(tagging, ties_and_small_margins_go_off) {
   options.samples_per_mode = 2;
   options.forced_fraction = 0;
   auto tie = tag_batch(gen, {q}, options, VerifierRegistry::with_builtins(), 1).front();
-  EXPECT_EQ(reply(tie).mode, format::Mode::off);
+  EXPECT_EQ(reply(tie).mode, format::ThinkMode::off);
   EXPECT_EQ(tie.meta.extra["tag_reason"], kTagTie);
 
   // on 2/2 vs off 1/2: a 0.5 edge; with δ = 0.6 it is within the margin → off, else on.
   gen.script(q.question, format::PromptMode::on, {on_text("1+2=3", "3", 9)});
   options.delta = 0.6;
   auto small = tag_batch(gen, {q}, options, VerifierRegistry::with_builtins(), 1).front();
-  EXPECT_EQ(reply(small).mode, format::Mode::off);
+  EXPECT_EQ(reply(small).mode, format::ThinkMode::off);
   EXPECT_EQ(reply(small).content, "3");
   EXPECT_EQ(small.meta.extra["tag_reason"], kTagWithinDelta);
   options.delta = 0.5;
   auto edge = tag_batch(gen, {q}, options, VerifierRegistry::with_builtins(), 1).front();
-  EXPECT_EQ(reply(edge).mode, format::Mode::on);
+  EXPECT_EQ(reply(edge).mode, format::ThinkMode::on);
   EXPECT_EQ(reply(edge).reasoning, "1+2=3");
 }
 
@@ -151,9 +151,9 @@ TEST(tagging, forced_fraction_draws_per_id_and_writes_fixed_judges) {
     auto draw = forced_draw(42, "q" + std::to_string(i), 0.25);
     auto again = forced_draw(42, "q" + std::to_string(i), 0.25);
     EXPECT_EQ(draw.forced, again.forced);
-    EXPECT_EQ(draw.think_on, again.think_on);
+    EXPECT_EQ(draw.mode, again.mode);
     forced += draw.forced;
-    forced_on += draw.forced && draw.think_on;
+    forced_on += draw.forced && draw.mode == format::ThinkMode::on;
   }
   EXPECT_NEAR(forced / 4000.0, 0.25, 0.03);
   EXPECT_NEAR(forced_on / double(forced), 0.5, 0.06);  // both modes stay represented
@@ -173,7 +173,7 @@ TEST(tagging, forced_fraction_draws_per_id_and_writes_fixed_judges) {
   for (int64_t seed = 0; seed < 16; ++seed) {
     options.seed = seed;
     auto r = tag_batch(gen, {q}, options, VerifierRegistry::with_builtins(), 1).front();
-    const bool on = reply(r).mode == format::Mode::on;
+    const bool on = reply(r).mode == format::ThinkMode::on;
     (on ? seen_on : seen_off)++;
     EXPECT_EQ(reply(r).judge, std::string(on ? format::kForcedOnJudge : format::kForcedOffJudge));
     EXPECT_EQ(r.meta.extra["tag_reason"], on ? kTagForcedOn : kTagForcedOff);

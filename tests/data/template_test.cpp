@@ -6,8 +6,8 @@
 namespace autothink::format {
 namespace {
 
-Message user(const std::string& text) { return Message{"user", text, "", Mode::none, ""}; }
-Message assistant(const std::string& answer, const std::string& judge, Mode mode, const std::string& reasoning = "") {
+Message user(const std::string& text) { return Message{"user", text, "", ThinkMode::unknown, ""}; }
+Message assistant(const std::string& answer, const std::string& judge, ThinkMode mode, const std::string& reasoning = "") {
   return Message{"assistant", answer, judge, mode, reasoning};
 }
 
@@ -20,7 +20,7 @@ std::string text_where(const std::vector<Segment>& segments, bool assistant) {
 }
 
 TEST(template, think_on_turn_byte_exact) {
-  Conversation c{{user("What is 6*7?"), assistant("42", "Needs a multiplication.", Mode::on, "6*7 = 42.")}};
+  Conversation c{{user("What is 6*7?"), assistant("42", "Needs a multiplication.", ThinkMode::on, "6*7 = 42.")}};
   EXPECT_EQ(to_text(render(c)),
             "<|im_start|>user\nWhat is 6*7?<|im_end|>\n"
             "<|im_start|>assistant\n<judge>\nNeeds a multiplication.\n</judge>\n<think_on>\n<think>\n6*7 = 42.\n"
@@ -28,21 +28,21 @@ TEST(template, think_on_turn_byte_exact) {
 }
 
 TEST(template, think_off_turn_byte_exact) {
-  Conversation c{{user("Say hi"), assistant("Hi!", "Trivial.", Mode::off)}};
+  Conversation c{{user("Say hi"), assistant("Hi!", "Trivial.", ThinkMode::off)}};
   EXPECT_EQ(to_text(render(c)),
             "<|im_start|>user\nSay hi<|im_end|>\n"
             "<|im_start|>assistant\n<judge>\nTrivial.\n</judge>\n<think_off>\n<answer>\nHi!\n</answer><|im_end|>\n");
 }
 
 TEST(template, assistant_mask_covers_the_written_part_and_final_newline) {
-  Conversation c{{user("q"), assistant("a", "j", Mode::off)}};
+  Conversation c{{user("q"), assistant("a", "j", ThinkMode::off)}};
   auto segments = render(c);
   EXPECT_EQ(text_where(segments, true), "<judge>\nj\n</judge>\n<think_off>\n<answer>\na\n</answer><|im_end|>\n");
   EXPECT_EQ(text_where(segments, false), "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(template, special_tokens_are_their_own_segments) {
-  Conversation c{{user("I typed <think_off> myself"), assistant("a", "j", Mode::off)}};
+  Conversation c{{user("I typed <think_off> myself"), assistant("a", "j", ThinkMode::off)}};
   auto segments = render(c);
   int specials = 0;
   for (const Segment& s : segments) {
@@ -54,8 +54,8 @@ TEST(template, special_tokens_are_their_own_segments) {
 }
 
 TEST(template, history_assistant_turns_reduce_to_answers) {
-  Conversation c{{user("first"), assistant("one", "judge one", Mode::on, "thinking one"), user("second"),
-                  assistant("two", "judge two", Mode::off)}};
+  Conversation c{{user("first"), assistant("one", "judge one", ThinkMode::on, "thinking one"), user("second"),
+                  assistant("two", "judge two", ThinkMode::off)}};
   auto segments = render(c);
   EXPECT_EQ(to_text(segments),
             "<|im_start|>user\nfirst<|im_end|>\n"
@@ -67,14 +67,14 @@ TEST(template, history_assistant_turns_reduce_to_answers) {
 }
 
 TEST(template, assistant_turn_without_mode_renders_answer_only) {
-  Conversation c{{user("q"), assistant("plain", "", Mode::none)}};
+  Conversation c{{user("q"), assistant("plain", "", ThinkMode::unknown)}};
   auto segments = render(c);
   EXPECT_EQ(to_text(segments), "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\nplain<|im_end|>\n");
   EXPECT_EQ(text_where(segments, true), "plain<|im_end|>\n");
 }
 
 TEST(template, system_turn_only_when_given) {
-  Conversation with{{Message{"system", "Be brief.", "", Mode::none, ""}, user("q")}};
+  Conversation with{{Message{"system", "Be brief.", "", ThinkMode::unknown, ""}, user("q")}};
   EXPECT_EQ(to_text(render(with)), "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nq<|im_end|>\n");
   Conversation without{{user("q")}};
   EXPECT_EQ(to_text(render(without)), "<|im_start|>user\nq<|im_end|>\n");
@@ -83,7 +83,7 @@ TEST(template, system_turn_only_when_given) {
 TEST(template, generation_prompts_byte_exact) {
   Conversation c{{user("q")}};
   const std::string head = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n";
-  EXPECT_EQ(to_text(render_prompt(c, PromptMode::auto_)), head + "<judge>\n");
+  EXPECT_EQ(to_text(render_prompt(c, PromptMode::automatic)), head + "<judge>\n");
   EXPECT_EQ(to_text(render_prompt(c, PromptMode::on)),
             head + "<judge>\nThinking was requested.\n</judge>\n<think_on>\n<think>\n");
   EXPECT_EQ(to_text(render_prompt(c, PromptMode::off)),
@@ -93,43 +93,43 @@ TEST(template, generation_prompts_byte_exact) {
 TEST(template, prefilled_prompt_takes_any_judge_and_is_the_forced_prompt_with_the_fixed_one) {
   Conversation c{{user("q")}};
   const std::string head = "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n";
-  EXPECT_EQ(to_text(render_prefilled_prompt(c, "direct", Mode::off)),
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, "direct", ThinkMode::off)),
             head + "<judge>\ndirect\n</judge>\n<think_off>\n<answer>\n");
-  EXPECT_EQ(to_text(render_prefilled_prompt(c, "Thinking", Mode::on)),
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, "Thinking", ThinkMode::on)),
             head + "<judge>\nThinking\n</judge>\n<think_on>\n<think>\n");
-  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOffJudge), Mode::off)),
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOffJudge), ThinkMode::off)),
             to_text(render_prompt(c, PromptMode::off)));
-  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOnJudge), Mode::on)),
+  EXPECT_EQ(to_text(render_prefilled_prompt(c, std::string(kForcedOnJudge), ThinkMode::on)),
             to_text(render_prompt(c, PromptMode::on)));
-  EXPECT_THROW(render_prefilled_prompt(c, "x", Mode::none), TemplateError);
-  EXPECT_THROW(render_prefilled_prompt(Conversation{}, "x", Mode::off), TemplateError);
+  EXPECT_THROW(render_prefilled_prompt(c, "x", ThinkMode::unknown), TemplateError);
+  EXPECT_THROW(render_prefilled_prompt(Conversation{}, "x", ThinkMode::off), TemplateError);
 }
 
 TEST(template, prompt_prefill_is_the_assistant_part_of_the_prompt) {
   Conversation c{{user("q")}};
-  for (PromptMode mode : {PromptMode::auto_, PromptMode::on, PromptMode::off}) {
+  for (PromptMode mode : {PromptMode::automatic, PromptMode::on, PromptMode::off}) {
     auto segments = render_prompt(c, mode);
     EXPECT_EQ(text_where(segments, true), prompt_prefill(mode));
     EXPECT_EQ(text_where(segments, false), "<|im_start|>user\nq<|im_end|>\n<|im_start|>assistant\n");
   }
-  EXPECT_EQ(prompt_prefill(PromptMode::auto_), "<judge>\n");
+  EXPECT_EQ(prompt_prefill(PromptMode::automatic), "<judge>\n");
 }
 
 TEST(template, prompt_after_history_reduces_it) {
-  Conversation c{{user("a"), assistant("x", "j", Mode::on, "r"), user("b")}};
-  EXPECT_EQ(to_text(render_prompt(c, PromptMode::auto_)),
+  Conversation c{{user("a"), assistant("x", "j", ThinkMode::on, "r"), user("b")}};
+  EXPECT_EQ(to_text(render_prompt(c, PromptMode::automatic)),
             "<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nx<|im_end|>\n"
             "<|im_start|>user\nb<|im_end|>\n<|im_start|>assistant\n<judge>\n");
 }
 
 TEST(template, prompt_needs_a_final_user_turn) {
-  Conversation ends_with_assistant{{user("q"), assistant("a", "j", Mode::off)}};
-  EXPECT_THROW(render_prompt(ends_with_assistant, PromptMode::auto_), TemplateError);
-  EXPECT_THROW(render_prompt(Conversation{}, PromptMode::auto_), TemplateError);
+  Conversation ends_with_assistant{{user("q"), assistant("a", "j", ThinkMode::off)}};
+  EXPECT_THROW(render_prompt(ends_with_assistant, PromptMode::automatic), TemplateError);
+  EXPECT_THROW(render_prompt(Conversation{}, PromptMode::automatic), TemplateError);
 }
 
 TEST(template, unknown_role_names_the_message) {
-  Conversation c{{user("q"), Message{"bot", "x", "", Mode::none, ""}}};
+  Conversation c{{user("q"), Message{"bot", "x", "", ThinkMode::unknown, ""}}};
   try {
     render(c);
     FAIL() << "expected TemplateError";
@@ -143,7 +143,7 @@ TEST(template, json_round_trip) {
       {"role":"assistant","content":"42","judge":"j","mode":"on","reasoning":"r"}],"meta":{"id":"x"}})");
   Conversation c = conversation_from_json(record);
   ASSERT_EQ(c.messages.size(), 3u);
-  EXPECT_EQ(c.messages[2].mode, Mode::on);
+  EXPECT_EQ(c.messages[2].mode, ThinkMode::on);
   EXPECT_EQ(c.messages[2].reasoning, "r");
   EXPECT_EQ(c.messages[2].judge, "j");
   auto back = conversation_to_json(c);
@@ -179,15 +179,33 @@ TEST(template, json_errors_name_field_and_index) {
 }
 
 TEST(template, mode_strings) {
-  EXPECT_EQ(mode_from_string("on"), Mode::on);
-  EXPECT_EQ(mode_from_string("off"), Mode::off);
-  EXPECT_EQ(mode_from_string(""), Mode::none);
-  EXPECT_THROW(mode_from_string("ON"), TemplateError);
-  EXPECT_EQ(mode_to_string(Mode::off), "off");
-  EXPECT_EQ(prompt_mode_from_string("auto"), PromptMode::auto_);
+  EXPECT_EQ(think_mode_from_string("on"), ThinkMode::on);
+  EXPECT_EQ(think_mode_from_string("off"), ThinkMode::off);
+  EXPECT_EQ(think_mode_from_string("unknown"), ThinkMode::unknown);
+  EXPECT_EQ(think_mode_from_string("ON"), std::nullopt);
+  EXPECT_EQ(to_string(ThinkMode::off), "off");
+  EXPECT_EQ(to_string(ThinkMode::unknown), "unknown");
+  EXPECT_EQ(prompt_mode_from_string("auto"), PromptMode::automatic);
   EXPECT_EQ(prompt_mode_from_string("on"), PromptMode::on);
   EXPECT_EQ(prompt_mode_from_string("off"), PromptMode::off);
-  EXPECT_THROW(prompt_mode_from_string("thinking"), TemplateError);
+  EXPECT_EQ(prompt_mode_from_string("thinking"), std::nullopt);
+  EXPECT_EQ(to_string(PromptMode::automatic), "auto");
+  EXPECT_EQ(forced_mode(PromptMode::on), ThinkMode::on);
+  EXPECT_EQ(forced_mode(PromptMode::automatic), ThinkMode::unknown);
+}
+
+TEST(template, template_errors_are_autothink_errors) {
+  EXPECT_THROW(conversation_from_json(nlohmann::json::parse(R"({"messages":[{"role":"bot","content":"x"}]})")),
+               autothink::Error);
+}
+
+TEST(template, record_mode_field_is_on_off_or_absent) {
+  EXPECT_EQ(conversation_from_json(nlohmann::json::parse(
+                R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]})"))
+                .messages[1].mode,
+            ThinkMode::unknown);
+  expect_json_error(R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","mode":"unknown"}]})",
+                    "messages[1].mode");
 }
 
 }  // namespace

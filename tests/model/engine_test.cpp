@@ -199,8 +199,12 @@ TEST(engine, cancel_frees_the_slot) {
   auto results = engine.take_finished();
   ASSERT_EQ(results.size(), 2u);
   for (auto& r : results) {
-    if (r.id == a) EXPECT_EQ(r.finish_reason, "cancelled");
-    if (r.id == b) EXPECT_EQ(r.tokens.size(), 3u);
+    if (r.id == a) {
+      EXPECT_EQ(r.finish_reason, "cancelled");
+    }
+    if (r.id == b) {
+      EXPECT_EQ(r.tokens.size(), 3u);
+    }
   }
   EXPECT_TRUE(engine.idle());
 }

@@ -31,19 +31,19 @@ FormatTokenIds hand_ids() {
 TEST(token_roles, judge_and_mode_token_are_the_decision) {
   // "easy \n </judge> \n <think_off> \n <answer> 42 </answer> <|im_end|>"
   std::vector<int64_t> gen = {20, 21, 4, 30, 6, 30, 9, 22, 10, 1};
-  auto roles = token_roles(gen, hand_ids(), PromptMode::auto_);
+  auto roles = token_roles(gen, hand_ids(), PromptMode::automatic);
   EXPECT_EQ(roles, (std::vector<TokenRole>{D, D, D, D, D, A, A, A, A, A}));
   // think-on: the decision ends at <think_on>; <think>…</think> is answer.
   gen = {20, 4, 5, 7, 23, 8, 9, 22, 10};
-  EXPECT_EQ(token_roles(gen, hand_ids(), PromptMode::auto_), (std::vector<TokenRole>{D, D, D, A, A, A, A, A, A}));
+  EXPECT_EQ(token_roles(gen, hand_ids(), PromptMode::automatic), (std::vector<TokenRole>{D, D, D, A, A, A, A, A, A}));
 }
 
 TEST(token_roles, missing_mode_token_switches_at_think_or_answer) {
   std::vector<int64_t> gen = {20, 4, 9, 22, 10};
-  EXPECT_EQ(token_roles(gen, hand_ids(), PromptMode::auto_), (std::vector<TokenRole>{D, D, A, A, A}));
+  EXPECT_EQ(token_roles(gen, hand_ids(), PromptMode::automatic), (std::vector<TokenRole>{D, D, A, A, A}));
   // Never any structure: all decision (the judge never ended).
-  EXPECT_EQ(token_roles({20, 21}, hand_ids(), PromptMode::auto_), (std::vector<TokenRole>{D, D}));
-  EXPECT_TRUE(token_roles({}, hand_ids(), PromptMode::auto_).empty());
+  EXPECT_EQ(token_roles({20, 21}, hand_ids(), PromptMode::automatic), (std::vector<TokenRole>{D, D}));
+  EXPECT_TRUE(token_roles({}, hand_ids(), PromptMode::automatic).empty());
 }
 
 TEST(token_roles, forced_prompts_generate_only_answer_tokens) {
@@ -52,9 +52,9 @@ TEST(token_roles, forced_prompts_generate_only_answer_tokens) {
   EXPECT_EQ(token_roles(gen, hand_ids(), PromptMode::off), std::vector<TokenRole>(5, A));
 }
 
-Outcome outcome(const std::string& mode, bool correct, int tokens = 10, PromptMode pm = PromptMode::auto_) {
+Outcome outcome(const std::string& mode, bool correct, int tokens = 10, PromptMode pm = PromptMode::automatic) {
   Outcome o;
-  o.mode = mode;
+  o.mode = format::think_mode_from_string(mode).value();
   o.correct = correct;
   o.format_ok = true;
   o.tokens = tokens;
@@ -65,20 +65,20 @@ Outcome outcome(const std::string& mode, bool correct, int tokens = 10, PromptMo
 TEST(rewards, score_completion_uses_parser_and_verifier) {
   data::NumericVerifier numeric;
   auto o = score_completion("<judge>\n", "Easy.\n</judge>\n<think_off>\n<answer>\n42\n</answer>", 12, "42", numeric,
-                            PromptMode::auto_);
+                            PromptMode::automatic);
   EXPECT_TRUE(o.correct);
   EXPECT_TRUE(o.format_ok);
-  EXPECT_EQ(o.mode, "off");
+  EXPECT_EQ(o.mode, format::ThinkMode::off);
   EXPECT_EQ(o.tokens, 12);
   auto wrong = score_completion("<judge>\n", "x\n</judge>\n<think_on>\n<think>\nhm\n</think>\n<answer>\n41", 9, "42",
-                                numeric, PromptMode::auto_);
+                                numeric, PromptMode::automatic);
   EXPECT_FALSE(wrong.correct);
   EXPECT_FALSE(wrong.format_ok);  // </answer> missing
-  EXPECT_EQ(wrong.mode, "on");
+  EXPECT_EQ(wrong.mode, format::ThinkMode::on);
   // A forced-off prompt's prefill carries judge and mode.
   auto forced = score_completion(format::prompt_prefill(PromptMode::off), "42\n</answer>", 3, "42", numeric, PromptMode::off);
   EXPECT_TRUE(forced.correct && forced.format_ok);
-  EXPECT_EQ(forced.mode, "off");
+  EXPECT_EQ(forced.mode, format::ThinkMode::off);
 }
 
 TEST(rewards, off_is_rewarded_when_as_accurate_as_on) {
@@ -192,7 +192,6 @@ TEST(advantages, untrained_forced_rollouts_are_out_of_the_baseline) {
   EXPECT_NEAR(adv[1].answer, -1.0, 1e-12);
   EXPECT_EQ(adv[2].answer, 0.0);
   EXPECT_EQ(adv[2].decision, 0.0);
-  EXPECT_THROW(algorithm_from_string("ppo"), Error);
 }
 
 torch::Tensor t2(std::vector<float> v, int64_t rows) {
@@ -258,8 +257,6 @@ TEST(policy_loss, each_aggregation_on_a_hand_case) {
   EXPECT_NEAR(aggregate(per, mask, Aggregation::seq_mean_token_mean, n, 5).item<double>(), (2.0 + 4.0) / 2, 1e-6);
   EXPECT_NEAR(aggregate(per, mask, Aggregation::seq_mean_token_sum_norm, n, 5).item<double>(), (6.0 / 5 + 4.0 / 5) / 2,
               1e-6);
-  EXPECT_EQ(aggregation_from_string("seq-mean-token-sum-norm"), Aggregation::seq_mean_token_sum_norm);
-  EXPECT_THROW(aggregation_from_string("sum"), Error);
 }
 
 TEST(policy_loss, rank_shares_with_global_normaliser_add_up) {
@@ -287,7 +284,7 @@ TEST(rl_batch, masks_cover_exactly_the_generated_tokens) {
   EXPECT_TRUE(torch::equal(mb.mask[1], torch::tensor({0.f, 1.f, 0.f, 0.f})));
   EXPECT_TRUE(torch::equal(mb.advantages[1], torch::tensor({0.f, 2.f, 0.f, 0.f})));
   RlSequence empty{{1, 2}, 2, {}};
-  EXPECT_THROW(make_micro_batch({&empty}, 0, torch::kCPU), Error);
+  EXPECT_THROW(make_micro_batch({&empty}, 0, torch::kCPU), InternalError);  // our bug, not the user's
 }
 
 }  // namespace

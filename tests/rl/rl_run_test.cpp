@@ -1,6 +1,6 @@
 // `autothink rl` end to end on a tiny random policy (the machinery, not the behaviour): metrics
 // lines with every reward term and loss statistic, finite loss, a model folder at the end; a run
-// stopped at rl.stop_at and resumed matches an uninterrupted one step for step; GRPO, k3 KL and
+// stopped by --stop-after and resumed matches an uninterrupted one step for step; GRPO, k3 KL and
 // several epochs/minibatches run; 2 ranks under torchrun give the same first-step loss (and the
 // same rollouts) as one process.
 #include <gtest/gtest.h>
@@ -85,7 +85,7 @@ TEST(rl_run, resumed_run_matches_uninterrupted_run) {
   const std::string base = "--config " + cfg.string() + " --model " + policy.string();
   auto full = rl_cli(base + " --out " + (dir / "full").string());
   ASSERT_EQ(full.exit_code, 0) << full.output;
-  auto part = rl_cli(base + " --out " + (dir / "part").string() + " --set rl.stop_at=2");
+  auto part = rl_cli(base + " --out " + (dir / "part").string() + " --stop-after 2");
   ASSERT_EQ(part.exit_code, 0) << part.output;
   EXPECT_NE(part.output.find("stopped at step 2"), std::string::npos) << part.output;
   EXPECT_FALSE(fs::exists(dir / "part" / "model"));

@@ -408,9 +408,9 @@ TEST(api_service, openai_client_generator_against_our_server) {
   o.model = "kat-test";
   OpenAIClient client(o);
   std::vector<data::GenerationInput> inputs(3);
-  const format::PromptMode modes[] = {format::PromptMode::on, format::PromptMode::off, format::PromptMode::auto_};
+  const format::PromptMode modes[] = {format::PromptMode::on, format::PromptMode::off, format::PromptMode::automatic};
   for (int i = 0; i < 3; ++i) {
-    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(i) + " + 1?", "", format::Mode::none, ""});
+    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(i) + " + 1?", "", format::ThinkMode::unknown, ""});
     inputs[i].mode = modes[i];
   }
   data::GenerationParams p;
@@ -425,7 +425,7 @@ TEST(api_service, openai_client_generator_against_our_server) {
       EXPECT_EQ(c.prefill, format::prompt_prefill(modes[i]));
       auto parsed = format::parse(c.prefill + c.text);
       EXPECT_TRUE(parsed.complete) << c.prefill + c.text;
-      EXPECT_EQ(parsed.mode, i == 0 ? "on" : "off");
+      EXPECT_EQ(parsed.mode, i == 0 ? format::ThinkMode::on : format::ThinkMode::off);
       EXPECT_EQ(c.finish_reason, "stop");
       EXPECT_GT(c.completion_tokens, 3);
     }

@@ -48,7 +48,7 @@ TEST(openai_schema, defaults_follow_openai) {
   EXPECT_EQ(r.n, 1);
   EXPECT_FALSE(r.stream);
   EXPECT_FALSE(r.seed.has_value());
-  EXPECT_EQ(r.think_mode, format::PromptMode::auto_);
+  EXPECT_EQ(r.think_mode, format::PromptMode::automatic);
   EXPECT_EQ(r.thinking_budget, 0);
 }
 
@@ -59,7 +59,7 @@ TEST(openai_schema, enable_thinking_maps_to_think_mode_and_think_mode_wins) {
   EXPECT_EQ(off.think_mode, format::PromptMode::off);
   auto both = parse_chat_request(
       R"({"messages":[{"role":"user","content":"x"}],"think_mode":"auto","chat_template_kwargs":{"enable_thinking":true}})", limits());
-  EXPECT_EQ(both.think_mode, format::PromptMode::auto_);
+  EXPECT_EQ(both.think_mode, format::PromptMode::automatic);
 }
 
 TEST(openai_schema, stop_accepts_string_or_list) {
@@ -109,6 +109,18 @@ TEST(openai_schema, bad_values_are_400) {
     auto e = chat_error(body);
     EXPECT_EQ(e.status, 400) << body;
     EXPECT_FALSE(e.message.empty());
+  }
+}
+
+TEST(openai_schema, api_errors_are_autothink_errors) {
+  // One catch at a boundary sees them: the message is the API error's message.
+  try {
+    parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"think_mode":"maybe"})", limits());
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    ASSERT_NE(dynamic_cast<const ApiException*>(&e), nullptr);
+    EXPECT_EQ(e.message(), dynamic_cast<const ApiException&>(e).error().message);
+    EXPECT_NE(e.message().find("think_mode"), std::string::npos) << e.what();
   }
 }
 

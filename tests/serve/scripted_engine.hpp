@@ -89,8 +89,9 @@ class ScriptedEngine : public EngineBackend {
     std::string text;
     if (prompt_opens_think(prompt, t))
       text = std::string(kScriptReasoning) + "\n</think>\n" + answer;
-    else if (last == tok_.special_id(format::Special::answer_open) || tok_.decode({static_cast<int>(last)}) == "\n" &&
-                 prompt.size() > 1 && prompt[prompt.size() - 2] == tok_.special_id(format::Special::answer_open))
+    else if (last == tok_.special_id(format::Special::answer_open) ||
+             (tok_.decode({static_cast<int>(last)}) == "\n" && prompt.size() > 1 &&
+              prompt[prompt.size() - 2] == tok_.special_id(format::Special::answer_open)))
       text = answer.substr(std::string("<answer>\n").size());
     else if (tok_.decode({static_cast<int>(prompt.size() > 1 ? prompt[prompt.size() - 2] : last)}) == "<judge>")
       text = "Simple sum.\n</judge>\n<think_off>\n" + answer;

@@ -127,7 +127,7 @@ TEST(serve_model, completions_keep_forced_prefix_structure_with_budget) {
     if (j["usage"]["completion_tokens"].get<int>() > k + 4 && text.find("</think>") != std::string::npos) {
       auto parsed = format::parse("<judge>\nx\n</judge>\n<think_on>\n<think>\n" + text);
       EXPECT_NE(text.find("</think>\n<answer>\n"), std::string::npos) << text;
-      EXPECT_EQ(parsed.mode, "on");
+      EXPECT_EQ(parsed.mode, format::ThinkMode::on);
     }
   }
 }
@@ -255,7 +255,7 @@ TEST(serve_model, openai_client_generator) {
   OpenAIClient client(o);
   std::vector<data::GenerationInput> inputs(4);
   for (int i = 0; i < 4; ++i) {
-    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(i) + "?", "", format::Mode::none, ""});
+    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(i) + "?", "", format::ThinkMode::unknown, ""});
     inputs[i].mode = i % 2 ? format::PromptMode::on : format::PromptMode::off;
   }
   data::GenerationParams p;
@@ -267,7 +267,7 @@ TEST(serve_model, openai_client_generator) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(out[i].size(), 1u);
     EXPECT_EQ(out[i][0].prefill, format::prompt_prefill(inputs[i].mode));
-    EXPECT_EQ(format::parse(out[i][0].prefill + out[i][0].text).mode, i % 2 ? "on" : "off");
+    EXPECT_EQ(format::parse(out[i][0].prefill + out[i][0].text).mode, i % 2 ? format::ThinkMode::on : format::ThinkMode::off);
     EXPECT_GE(out[i][0].completion_tokens, 1);
     EXPECT_LE(out[i][0].completion_tokens, 12);
   }
@@ -285,8 +285,8 @@ TEST(serve_model, openai_client_chat_api_matches_completions) {
   OpenAIClient chat(o);
   std::vector<data::GenerationInput> inputs(6);
   for (int i = 0; i < 6; ++i) {
-    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(10 + i) + " + 7?", "", format::Mode::none, ""});
-    inputs[i].mode = i % 3 == 0 ? format::PromptMode::auto_ : i % 3 == 1 ? format::PromptMode::on : format::PromptMode::off;
+    inputs[i].conversation.messages.push_back({"user", "What is " + std::to_string(10 + i) + " + 7?", "", format::ThinkMode::unknown, ""});
+    inputs[i].mode = i % 3 == 0 ? format::PromptMode::automatic : i % 3 == 1 ? format::PromptMode::on : format::PromptMode::off;
   }
   data::GenerationParams p;
   p.max_tokens = 40;

@@ -61,17 +61,17 @@ TEST(token_shard, dual_mode_renders_forced_on_and_off) {
   auto convs = training_conversations(train::testdata::arithmetic_record(3), RenderStyle::dual_mode);
   ASSERT_EQ(convs.size(), 2u);
   EXPECT_EQ(convs[0].messages.back().judge, format::kForcedOnJudge);
-  EXPECT_EQ(convs[0].messages.back().mode, format::Mode::on);
+  EXPECT_EQ(convs[0].messages.back().mode, format::ThinkMode::on);
   EXPECT_FALSE(convs[0].messages.back().reasoning.empty());
   EXPECT_EQ(convs[1].messages.back().judge, format::kForcedOffJudge);
-  EXPECT_EQ(convs[1].messages.back().mode, format::Mode::off);
+  EXPECT_EQ(convs[1].messages.back().mode, format::ThinkMode::off);
   // sft keeps the record's own judge; a dual_mode.jsonl line (fixed judge) is used as it is.
   auto own = training_conversations(train::testdata::arithmetic_record(3), RenderStyle::own);
   ASSERT_EQ(own.size(), 1u);
   EXPECT_EQ(own[0].messages.back().judge, "A sum of two numbers.");
   auto again = training_conversations(format::conversation_to_json(convs[1]), RenderStyle::dual_mode);
   ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].messages.back().mode, format::Mode::off);
+  EXPECT_EQ(again[0].messages.back().mode, format::ThinkMode::off);
   // Synth records are accepted too.
   nlohmann::json synth = {{"id", "x"}, {"family", "add"}, {"difficulty", "easy"},
                           {"question", "1+1?"}, {"answer", "2"}, {"cot", "one and one"}};
@@ -83,10 +83,10 @@ TEST(token_shard, forced_turns_come_again_under_the_auto_judges) {
   // Pretraining: forced on, on under the auto judge, forced off, off under the auto judge.
   auto pre = training_turns(train::testdata::arithmetic_record(3), RenderStyle::dual_mode, judges);
   ASSERT_EQ(pre.size(), 4u);
-  const std::vector<std::pair<std::string, format::Mode>> want = {{std::string(format::kForcedOnJudge), format::Mode::on},
-                                                                  {"Thinking", format::Mode::on},
-                                                                  {std::string(format::kForcedOffJudge), format::Mode::off},
-                                                                  {"direct", format::Mode::off}};
+  const std::vector<std::pair<std::string, format::ThinkMode>> want = {{std::string(format::kForcedOnJudge), format::ThinkMode::on},
+                                                                  {"Thinking", format::ThinkMode::on},
+                                                                  {std::string(format::kForcedOffJudge), format::ThinkMode::off},
+                                                                  {"direct", format::ThinkMode::off}};
   for (size_t i = 0; i < want.size(); ++i) {
     const auto& m = pre[i].conversation.messages.back();
     EXPECT_EQ(m.judge, want[i].first) << i;
@@ -127,9 +127,9 @@ TEST(token_shard, sft_replay_under_the_auto_judge_trains_the_answer_not_the_judg
   ASSERT_EQ(with.documents, 2u);
   TokenShard s(with.path);
   format::Conversation prompt;
-  prompt.messages.push_back({"user", "What is 47 + 6?"});
+  prompt.messages.push_back(format::plain_message("user", "What is 47 + 6?"));
   const auto prefix =
-      shared_tokenizer().encode_with_mask(format::render_prefilled_prompt(prompt, "direct", format::Mode::off)).ids;
+      shared_tokenizer().encode_with_mask(format::render_prefilled_prompt(prompt, "direct", format::ThinkMode::off)).ids;
   const DocView under_auto = s.doc(1);
   ASSERT_GT(under_auto.size, prefix.size());
   EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), under_auto.ids));
@@ -175,7 +175,7 @@ TEST(token_shard, sft_trains_forced_records_only_after_the_forced_prompt) {
   auto ones = [](const DocView& d) { return std::count(d.mask, d.mask + d.size, 1); };
   // The auto record learns its judge; the forced one only what follows the prefilled prompt.
   format::Conversation prompt;
-  prompt.messages.push_back({"user", "What is 47 + 6?"});
+  prompt.messages.push_back(format::plain_message("user", "What is 47 + 6?"));
   const auto forced_prompt = shared_tokenizer().encode_with_mask(format::render_prompt(prompt, format::PromptMode::off)).ids;
   const DocView own = s.doc(0), forced = s.doc(1);
   EXPECT_EQ(static_cast<std::size_t>(ones(forced)), forced.size - forced_prompt.size());

@@ -40,7 +40,7 @@ TEST(trainer, kill_and_resume_reaches_the_same_weights) {
   auto cfg = write_tiny_config(dir, "  save_every: 2\n");
   auto full = train_cli("--config " + cfg.string() + " --out " + (dir / "full").string());
   ASSERT_EQ(full.exit_code, 0) << full.output;
-  auto part = train_cli("--config " + cfg.string() + " --out " + (dir / "part").string() + " --set train.stop_at=3");
+  auto part = train_cli("--config " + cfg.string() + " --out " + (dir / "part").string() + " --stop-after 3");
   ASSERT_EQ(part.exit_code, 0) << part.output;
   EXPECT_FALSE(fs::exists(dir / "part" / "model"));
   // A second start without --resume refuses to overwrite the run.
