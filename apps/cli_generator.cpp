@@ -141,7 +141,7 @@ void add_generator_options(CLI::App* cmd, GeneratorArgs& args) {
   cmd->add_option("--api-key", args.api_key, "--endpoint: sent as 'Authorization: Bearer KEY'");
   cmd->add_option("--model-name", args.model_name, "--endpoint: the model id to request (default: the server's)");
   cmd->add_option("--tokenizer", args.tokenizer,
-                  "tokenizer.model or model folder (default with --model: the folder's; with --endpoint: "
+                  "tokenizer.model, tokenizer.json or model folder (default with --model: the folder's; with --endpoint: "
                   "enables exact reasoning-token counts)");
   cmd->add_option("--device", args.device, "--model: cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--max-batch", args.max_batch, "--model: sequences decoded together (default: the whole batch)");

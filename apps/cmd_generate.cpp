@@ -69,7 +69,7 @@ void run_generate(const GenerateArgs& a) {
   request.seed = a.seed;
   request.max_tokens = a.max_tokens;
 
-  const auto tokenizer_path = std::filesystem::path(a.model_dir) / "tokenizer.model";
+  const auto tokenizer_path = std::filesystem::path(data::resolve_tokenizer_path(a.model_dir));
   std::optional<data::Tokenizer> tokenizer;
   if (std::filesystem::exists(tokenizer_path)) tokenizer.emplace(tokenizer_path.string());
 

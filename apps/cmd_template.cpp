@@ -70,7 +70,7 @@ void setup_template(CLI::App& root) {
                      "turn")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   render->add_flag("--ids", args->ids, "Print token ids (one comma-separated line per record); needs --tokenizer");
-  render->add_option("--tokenizer", args->tokenizer, "tokenizer.model or a model folder holding one (for --ids)");
+  render->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one (for --ids)");
   render->add_flag("--json", args->json, "Print each rendered text as one JSON string per line");
   render->callback([args]() {
     std::unique_ptr<data::Tokenizer> tokenizer;

@@ -107,7 +107,7 @@ void setup_tokenizer(CLI::App& root) {
 
   auto* encode = cmd->add_subcommand("encode", "Encode text (--text, or all of stdin byte for byte) to ids: one "
                                                "line, comma-separated");
-  encode->add_option("--tokenizer", args->tokenizer, "tokenizer.model or a model folder holding one")->required();
+  encode->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one")->required();
   encode->add_option("--text", args->text, "Text to encode (default: read stdin, including any final newline)");
   encode->add_flag("--specials", args->specials,
                    "Treat special-token literals (<think_off>, <|im_end|>, ...) as special tokens, as a trusted raw "
@@ -121,7 +121,7 @@ void setup_tokenizer(CLI::App& root) {
 
   auto* decode = cmd->add_subcommand("decode", "Decode ids (--ids or stdin; commas or spaces) to text, byte-exact "
                                                "(no newline added)");
-  decode->add_option("--tokenizer", args->tokenizer, "tokenizer.model or a model folder holding one")->required();
+  decode->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one")->required();
   decode->add_option("--ids", args->ids, "Token ids, e.g. 12,7,301 (default: read stdin)");
   decode->callback([args, decode]() {
     data::Tokenizer tokenizer(args->tokenizer);
@@ -132,10 +132,11 @@ void setup_tokenizer(CLI::App& root) {
   });
 
   auto* info = cmd->add_subcommand("info", "Print the vocabulary size and the special token ids");
-  info->add_option("--tokenizer", args->tokenizer, "tokenizer.model or a model folder holding one")->required();
+  info->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one")->required();
   info->callback([args]() {
     data::Tokenizer tokenizer(args->tokenizer);
-    std::printf("model: %s\nvocab_size: %d\n", tokenizer.model_path().c_str(), tokenizer.vocab_size());
+    std::printf("model: %s\nkind: %s\nvocab_size: %d\n", tokenizer.model_path().c_str(), tokenizer.kind(),
+                tokenizer.vocab_size());
     for (int i = 0; i < format::kSpecialCount; ++i) {
       auto special = static_cast<format::Special>(i);
       std::printf("%s: %d\n", std::string(format::literal(special)).c_str(), tokenizer.special_id(special));

@@ -15,6 +15,15 @@ if(NOT AUTOTHINK_FUZZ_ONLY)
   target_link_libraries(sentencepiece_lib INTERFACE ${SENTENCEPIECE_TRAIN_LIBRARY} ${SENTENCEPIECE_LIBRARY})
   target_include_directories(sentencepiece_lib INTERFACE ${SENTENCEPIECE_INCLUDE_DIR})
 
+  # tokenizer.json: PCRE2 for the pre-tokenizer regexes (UTF + UCP), utf8proc for NFC.
+  find_library(PCRE2_8_LIBRARY pcre2-8 REQUIRED)
+  find_path(PCRE2_INCLUDE_DIR pcre2.h REQUIRED)
+  find_library(UTF8PROC_LIBRARY utf8proc REQUIRED)
+  find_path(UTF8PROC_INCLUDE_DIR utf8proc.h REQUIRED)
+  add_library(unicode_libs INTERFACE)
+  target_link_libraries(unicode_libs INTERFACE ${PCRE2_8_LIBRARY} ${UTF8PROC_LIBRARY})
+  target_include_directories(unicode_libs INTERFACE ${PCRE2_INCLUDE_DIR} ${UTF8PROC_INCLUDE_DIR})
+
   # c10d on CPU is Gloo, which lives inside libtorch_cpu; the wheel ships no gloo headers, so
   # ProcessGroupGloo.hpp compiles against Debian's (declarations only: our code holds the device
   # through shared_ptr and never links Debian's libgloo).

@@ -1,7 +1,9 @@
-// autothink::data::Tokenizer — the one tokenizer (DESIGN.md §3): a sentencepiece model with the
-// 11 KAT special tokens as single pieces. Plain text never turns into a special id (a literal
-// "<think_off>" typed by a user stays text); template segments and trusted raw prompts do.
-// Decoding is byte-exact and works token by token (decode_token_bytes) for streaming.
+// autothink::data::Tokenizer — the one tokenizer (DESIGN.md §3) over either file kind the model
+// folder holds (TokenizerBackend): our sentencepiece tokenizer.model, or a Hugging Face
+// tokenizer.json (byte-level BPE: Qwen2 / Qwen3 / KAT-V1 / Llama-3). Either must have the 11 KAT
+// special tokens as single special tokens. Plain text never turns into a special id (a literal
+// "<think_off>" typed by a user stays text; HF's split_special_tokens=True); template segments
+// and trusted raw prompts do. Decoding works token by token (decode_token_bytes) for streaming.
 #pragma once
 #include <array>
 #include <memory>
@@ -12,10 +14,9 @@
 
 #include "data/format/special_tokens.hpp"
 #include "data/format/template.hpp"
+#include "data/tokenizer_backend.hpp"
 
 namespace autothink::data {
-
-class SpmModel;
 
 // What `Tokenizer::train` reads and writes.
 struct TokenizerTrainOptions {
@@ -57,8 +58,9 @@ class Tokenizer {
   // Throws autothink::Error for a missing input, an unreadable record (file:line) or an empty corpus.
   static std::string train(const TrainOptions& options);
 
-  // `model_path` is a tokenizer.model file or a model folder holding one. Throws autothink::Error
-  // when it is missing, not a sentencepiece model, or lacks a special token / the byte pieces.
+  // `model_path` is a tokenizer.model or tokenizer.json file, or a model folder holding one
+  // (resolve_tokenizer_path). Throws autothink::Error when it is missing, unreadable, of a kind
+  // not supported, or lacks a KAT special token.
   explicit Tokenizer(const std::string& model_path);
   ~Tokenizer();
   Tokenizer(Tokenizer&&) noexcept;
@@ -73,7 +75,8 @@ class Tokenizer {
   int pad_id() const { return special_id(format::Special::endoftext); }
   int stop_id() const { return special_id(format::Special::im_end); }
 
-  // Plain (untrusted) text: special-token literals in it are encoded as ordinary text.
+  // Plain (untrusted) text: special-token literals in it are encoded as ordinary text (a
+  // tokenizer.json's non-special added tokens still match, as in Hugging Face).
   std::vector<int> encode_text(std::string_view text) const;
   // Template output: special segments become their ids, text segments go through encode_text.
   std::vector<int> encode(const std::vector<format::Segment>& segments) const;
@@ -81,26 +84,27 @@ class Tokenizer {
   // Trusted raw prompt (/v1/completions): special-token literals in it ARE special ids.
   std::vector<int> encode_with_specials(std::string_view raw) const;
 
-  // Exact bytes; special ids become their literals. Throws autothink::Error for an id out of range.
+  // The bytes the ids stand for; special ids become their literals. Exact for sentencepiece; a
+  // tokenizer.json encodes invalid UTF-8 as U+FFFD first (as Hugging Face's text input does). Throws autothink::Error for an id out of range.
   std::string decode(const std::vector<int>& ids) const;
   // The exact bytes one token contributes to `decode` (a byte piece gives one byte, possibly an
   // incomplete UTF-8 sequence: a streaming client buffers until the sequence completes).
   const std::string& decode_token_bytes(int id) const;
-  // The raw sentencepiece piece ("▁the", "<0x0A>", "<think>"), for debugging and vocab dumps.
+  // The token as its file spells it ("▁the", "Ġthe", "<0x0A>", "<think>"), for debugging.
   std::string id_to_piece(int id) const;
+  // "sentencepiece" or "tokenizer.json".
+  const char* kind() const { return backend_->kind(); }
 
  private:
   void check_id(int id) const;
-  void encode_plain_run(std::string_view text, std::vector<int>& out) const;
 
   std::string model_path_;
-  std::unique_ptr<SpmModel> processor_;
+  std::unique_ptr<TokenizerBackend> backend_;
   std::array<int, format::kSpecialCount> special_ids_{};
-  std::array<int, 256> byte_ids_{};
-  std::vector<std::string> token_bytes_;  // per id: what decode_token_bytes returns
 };
 
-// A tokenizer.model path from a model path or a model folder (the folder's "tokenizer.model").
+// The tokenizer file for a path: a file as is; a folder's "tokenizer.json" when it has one (what
+// Hugging Face checkpoints ship), else its "tokenizer.model" (what autothink writes).
 std::string resolve_tokenizer_path(const std::string& path_or_folder);
 
 }  // namespace autothink::data

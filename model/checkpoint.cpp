@@ -198,7 +198,7 @@ namespace {
 const std::set<std::string>& ckpt_folder_files() {
   static const std::set<std::string> names = {"config.json", "model.safetensors", "model.safetensors.index.json",
                                               "mtp.safetensors", "generation_config.json", "autothink.json",
-                                              "tokenizer.model"};
+                                              "tokenizer.model", "tokenizer.json", "tokenizer_config.json"};
   return names;
 }
 
@@ -243,7 +243,8 @@ void save_model(Qwen2Model& model, const fs::path& dir_in, const SaveOptions& op
         throw Error("refusing to replace a folder that holds '" + name + "', which is not part of a model folder",
                     dir.string(), "save into a new or empty folder");
     }
-    if (options.tokenizer_model.empty() && fs::exists(dir / "tokenizer.model")) keep_tokenizer = dir / "tokenizer.model";
+    for (const char* name : {"tokenizer.json", "tokenizer.model"})
+      if (options.tokenizer_model.empty() && keep_tokenizer.empty() && fs::exists(dir / name)) keep_tokenizer = dir / name;
   }
   if (dir.has_parent_path()) fs::create_directories(dir.parent_path());
   std::random_device rd;
@@ -301,7 +302,14 @@ void save_model(Qwen2Model& model, const fs::path& dir_in, const SaveOptions& op
     const fs::path tokenizer = options.tokenizer_model.empty() ? keep_tokenizer : options.tokenizer_model;
     if (!tokenizer.empty()) {
       if (!fs::exists(tokenizer)) throw Error("tokenizer model to copy does not exist", tokenizer.string());
-      fs::copy_file(tokenizer, tmp / "tokenizer.model");
+      // A tokenizer.json keeps its name (and brings its tokenizer_config.json: the chat template).
+      if (tokenizer.extension() == ".json") {
+        fs::copy_file(tokenizer, tmp / "tokenizer.json");
+        const fs::path config = tokenizer.parent_path() / "tokenizer_config.json";
+        if (fs::exists(config)) fs::copy_file(config, tmp / "tokenizer_config.json");
+      } else {
+        fs::copy_file(tokenizer, tmp / "tokenizer.model");
+      }
     }
 
     // Swap into place: old folder aside, new one in, old one removed.

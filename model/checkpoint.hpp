@@ -4,7 +4,7 @@
 //   mtp.safetensors               the mtp.* tensors, only when MTP depth > 0
 //   generation_config.json        bos/eos/pad (or the caller's json)
 //   autothink.json                the caller's json (special token ids, training provenance)
-//   tokenizer.model               copied when given
+//   tokenizer.model | tokenizer.json  copied when given (tokenizer.json with its tokenizer_config.json)
 // Loading converts each file dtype (F32/BF16/F16) to the requested one. Every parameter must be
 // present with the right shape; a tensor the model does not have is an error — except in a tied
 // model an lm_head.weight equal to the embedding (older exports write it), which is ignored, and
@@ -34,12 +34,12 @@ struct SaveOptions {
   std::optional<torch::ScalarType> dtype;    // stored dtype; default the model's
   nlohmann::json generation_config;          // null = {bos, eos, pad} from the config
   nlohmann::json autothink;                  // written as autothink.json unless null
-  std::filesystem::path tokenizer_model;     // copied as tokenizer.model unless empty
+  std::filesystem::path tokenizer_model;     // copied (as tokenizer.model, or tokenizer.json by its extension) unless empty
 };
 
 // Writes the folder into a temporary sibling, then renames it into place, so a crash never leaves
 // a half-written model. An existing `dir` is replaced, but only if it holds nothing except
-// model-folder files (else autothink::Error: no silent data loss); its tokenizer.model is kept
+// model-folder files (else autothink::Error: no silent data loss); its tokenizer file is kept
 // when options.tokenizer_model is empty.
 void save_model(Qwen2Model& model, const std::filesystem::path& dir, const SaveOptions& options = {});
 

@@ -46,7 +46,7 @@ struct RlSection {
   template <class V> void fields(V& v) {
     v("algorithm", algorithm, "srpo (Step-SRPO: mode advantage on judge+mode tokens, answer advantage on the rest) or grpo (one outcome advantage)");
     v("init", init, "policy model folder to start from (--model overrides); also the frozen KL reference");
-    v("tokenizer", tokenizer, "tokenizer.model or a folder holding one (default: the model folder's)");
+    v("tokenizer", tokenizer, "tokenizer.model or tokenizer.json, or a folder holding one (default: the model folder's)");
     v("prompts", prompts, "prompt files: synth records (data synth's train.jsonl) or chat records (tagged)");
     v("default_verifier", default_verifier, "verifier for task families the registry does not map (e.g. numeric; empty: error)");
     v("out", out, "run folder (config.yaml, metrics.jsonl, checkpoints/, model/)");

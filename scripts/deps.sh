@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything autothink needs on Debian bookworm, idempotently:
-#  1. Debian packages (compilers, CMake, yaml-cpp, sentencepiece, Boost, GoogleTest, CLI11,
-#     nlohmann-json, Gloo headers, clang for fuzzing, gnuplot for charts, python3-venv);
+#  1. Debian packages (compilers, CMake, yaml-cpp, sentencepiece, PCRE2 and utf8proc for
+#     tokenizer.json, Boost, GoogleTest, CLI11, nlohmann-json, Gloo headers, clang for fuzzing,
+#     gnuplot for charts, python3-venv);
 #  2. the project venv .venv/ from requirements.txt (exact pins) constrained by requirements.lock:
 #     PyTorch 2.x (libtorch for every build, torchrun), transformers, tokenizers, safetensors,
-#     openai, numpy, gguf. Re-run after editing either file: a stamp of both decides.
+#     openai, numpy, gguf. Re-run after editing either file: a stamp of both decides;
+#  3. llama.cpp's tokenizer / chat-template test files (.deps/llama.cpp/models) from PyPI.
 # Env: AUTOTHINK_VENV (default .venv), AUTOTHINK_BASE_PYTHON (default /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(build-essential cmake ninja-build pkg-config
       libgloo-dev
       libsentencepiece-dev sentencepiece
+      libpcre2-dev libutf8proc-dev
       libyaml-cpp-dev libboost-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev libgmock-dev
       clang libclang-rt-14-dev
@@ -38,4 +41,26 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     -r requirements.txt -c requirements.lock
   echo "$want" > "$stamp"
   echo "deps.sh: $venv ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1)): torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
+fi
+
+# 3. llama.cpp's tokenizer and chat-template test files (published Qwen2 / Llama-3 vocabularies
+#    with expected ids, real chat templates), from the llama-cpp-python sdist on PyPI (exact pin),
+#    into .deps/llama.cpp/models. tests/data/tokenizer_json_test.cpp reads them (skips without).
+llama_sdist="llama-cpp-python==0.3.36"
+llama_models=".deps/llama.cpp/models"
+if [ ! -f "$llama_models/.stamp-$llama_sdist" ]; then
+  tmp=$(mktemp -d)
+  if "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+       "$llama_sdist" -d "$tmp"; then
+    rm -rf "$llama_models" && mkdir -p "$llama_models"
+    tar xzf "$tmp"/llama_cpp_python-*.tar.gz -C "$tmp" --wildcards \
+      '*/vendor/llama.cpp/models/ggml-vocab-qwen2.gguf*' '*/vendor/llama.cpp/models/ggml-vocab-llama-bpe.gguf*' \
+      '*/vendor/llama.cpp/models/templates/*'
+    cp -r "$tmp"/llama_cpp_python-*/vendor/llama.cpp/models/. "$llama_models/"
+    touch "$llama_models/.stamp-$llama_sdist"
+    echo "deps.sh: llama.cpp test files in $llama_models ($(du -sh "$llama_models" | cut -f1))"
+  else
+    echo "deps.sh: could not download $llama_sdist; the llama.cpp vocabulary tests will skip" >&2
+  fi
+  rm -rf "$tmp"
 fi

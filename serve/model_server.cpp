@@ -31,7 +31,7 @@ ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(option
   namespace fs = std::filesystem;
   if (!fs::is_directory(options_.model_dir))
     throw Error("model folder not found: " + options_.model_dir, "--model",
-                "give a folder with config.json, model.safetensors and tokenizer.model");
+                "give a folder with config.json, model.safetensors and tokenizer.json or tokenizer.model");
   if (options_.max_batch < 1) throw Error("max_batch must be >= 1", "serve.max_batch");
   if (options_.model_name.empty())
     options_.model_name = fs::weakly_canonical(fs::absolute(options_.model_dir)).filename().string();

@@ -43,7 +43,7 @@ struct TrainSection {
   template <class V> void fields(V& v) {
     v("stage", stage, "pretrain | distill | sft (sft keeps each record's own judge and mode)");
     v("init", init, "model folder to start from (empty: from scratch with the `model:` shape)");
-    v("tokenizer", tokenizer, "tokenizer.model (or a folder holding one); default: init's or teacher's");
+    v("tokenizer", tokenizer, "tokenizer.model or tokenizer.json (or a folder holding one); default: init's or teacher's");
     v("teacher", teacher, "teacher model folder for online KD (eval mode, no grad)");
     v("teacher_topk", teacher_topk, "folder of top-k teacher logits from `autothink train dump-teacher`");
     v("prune_teacher", prune_teacher,

@@ -36,10 +36,14 @@ namespace {
 
 std::string trainer_tokenizer_path(const TrainSection& t) {
   if (!t.tokenizer.empty()) return data::resolve_tokenizer_path(t.tokenizer);
-  for (const std::string& dir : {t.init, t.teacher})
-    if (!dir.empty() && fs::exists(fs::path(dir) / "tokenizer.model")) return (fs::path(dir) / "tokenizer.model").string();
+  for (const std::string& dir : {t.init, t.teacher}) {
+    if (dir.empty()) continue;
+    const std::string path = data::resolve_tokenizer_path(dir);
+    if (fs::exists(path)) return path;
+  }
   throw Error("no tokenizer for training", "train.tokenizer",
-              "set train.tokenizer: PATH/tokenizer.model (or start from a model folder that holds one)");
+              "set train.tokenizer: PATH/tokenizer.model or PATH/tokenizer.json (or start from a model folder "
+              "that holds one)");
 }
 
 model::ModelConfig trainer_model_config(const ModelSection& m, int64_t vocab) {

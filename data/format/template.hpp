@@ -45,6 +45,9 @@ struct Segment {
   bool is_special = false;
   Special special = Special::endoftext;  // when is_special
   std::string text;                      // when !is_special
+  // Template markup of a model family (chat_templates.hpp): special-token literals in this text
+  // ARE tokens (e.g. "<｜User｜>"). Message content is never raw.
+  bool raw = false;
   // True for what the assistant writes (its turn after "<|im_start|>assistant\n", up to and
   // including "<|im_end|>" and the newline after it): the training loss mask. Only the LAST
   // assistant turn is marked (the target); earlier assistant turns are context.
