@@ -37,6 +37,7 @@ struct ServeSection {
   double shutdown_grace_s = 10;
   std::string device = "cpu";
   std::string dtype;
+  std::string chat_template;
   template <class V> void fields(V& v) {
     v("host", host, "listen address");
     v("port", port, "listen port (0 = any free port)");
@@ -54,6 +55,8 @@ struct ServeSection {
     v("shutdown_grace_s", shutdown_grace_s, "on SIGTERM, how long running requests may finish before they are cancelled");
     v("device", device, "cpu | cuda | cuda:N");
     v("dtype", dtype, "float32 | bfloat16 | float16 (default: the checkpoint's)");
+    v("chat_template", chat_template,
+      "kat | qwen2.5 | qwen3 | deepseek-r1 (default: recognised from tokenizer_config.json, else kat)");
   }
 };
 AUTOTHINK_CONFIG_SECTION("serve", ServeSection);
@@ -63,7 +66,7 @@ namespace {
 struct ServeArgs {
   ConfigArgs config;
   std::string model_dir;
-  std::string host, api_key, model_name;
+  std::string host, api_key, model_name, chat_template;
   int port = 8000, max_batch = 16, max_queue = 64, threads = 2;
 };
 
@@ -72,6 +75,7 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   auto s = core::read_section<ServeSection>(config, "serve");
   auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
   if (given("--host")) s.host = args.host;
+  if (given("--chat-template")) s.chat_template = args.chat_template;
   if (given("--port")) s.port = args.port;
   if (given("--api-key")) s.api_key = args.api_key;
   if (given("--model-name")) s.model_name = args.model_name;
@@ -93,6 +97,7 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   mo.model_name = s.model_name;
   mo.device = s.device;
   mo.dtype = s.dtype;
+  mo.chat_template = s.chat_template;
   mo.max_batch = s.max_batch;
   mo.max_queue = static_cast<size_t>(s.max_queue);
   mo.context = s.context;
@@ -121,7 +126,10 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
 void setup_serve(CLI::App& root) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = root.add_subcommand("serve", "OpenAI-compatible HTTP server (chat/completions, completions, models, health, metrics)");
-  cmd->add_option("--model", args->model_dir, "Model folder (config.json, model.safetensors, tokenizer.model)")->required();
+  cmd->add_option("--model", args->model_dir, "Model folder (config.json, model.safetensors, tokenizer.json or tokenizer.model)")->required();
+  cmd->add_option("--chat-template", args->chat_template,
+                  "kat | qwen2.5 | qwen3 | deepseek-r1 [serve.chat_template, default: recognised from the folder's "
+                  "tokenizer_config.json, else kat]");
   cmd->add_option("--host", args->host, "Listen address [serve.host, default 127.0.0.1]");
   cmd->add_option("--port", args->port, "Listen port, 0 = any free one [serve.port, default 8000]");
   cmd->add_option("--api-key", args->api_key, "Require 'Authorization: Bearer KEY' on /v1/* [serve.api_key]");

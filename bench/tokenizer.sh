@@ -26,7 +26,8 @@ import pathlib, sys
 root, out = pathlib.Path(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, str(root / "tests/data"))
 from tokenizer_json_reference import TRAIN
-files = sorted(root.glob("*.md")) + sorted(root.glob("docs/*.md")) + sorted(root.glob("*/*.cpp"))
+files = [p for p in sorted(root.glob("*.md")) + sorted(root.glob("docs/*.md")) + sorted(root.glob("*/*.cpp"))
+         if p.is_file() and not p.parts[len(root.parts)].startswith(".")]
 text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
 text += "\n" + "\n".join(TRAIN * 200)
 while len(text.encode()) < 1_000_000:

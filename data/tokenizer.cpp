@@ -19,7 +19,7 @@ std::string resolve_tokenizer_path(const std::string& path_or_folder) {
   return (fs::path(path_or_folder) / "tokenizer.model").string();
 }
 
-Tokenizer::Tokenizer(const std::string& model_path)
+Tokenizer::Tokenizer(const std::string& model_path, TokenizerOptions options)
     : model_path_(resolve_tokenizer_path(model_path)) {
   std::error_code ec;
   if (!fs::is_regular_file(model_path_, ec))
@@ -35,12 +35,13 @@ Tokenizer::Tokenizer(const std::string& model_path)
   for (int i = 0; i < format::kSpecialCount; ++i) {
     const std::string_view lit = format::kSpecialLiterals[i];
     auto id = backend_->special_token_id(lit);
-    if (!id)
+    special_ids_[i] = id ? *id : -1;
+    if (!id) has_kat_tokens_ = false;
+    if (!id && options.require_kat_tokens)
       throw Error("tokenizer lacks the KAT special token " + std::string(lit), model_path_,
                   json ? "add the 11 KAT tokens (<|endoftext|> <|im_start|> <|im_end|> <judge> </judge> <think_on> "
                          "<think_off> <think> </think> <answer> </answer>) to added_tokens with \"special\": true"
                        : "train it with autothink tokenizer train (which adds the 11 KAT tokens)");
-    special_ids_[i] = *id;
   }
 }
 
@@ -50,9 +51,16 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 int Tokenizer::vocab_size() const { return backend_->size(); }
 
+int Tokenizer::special_id(format::Special special) const {
+  const int id = special_ids_[static_cast<int>(special)];
+  AUTOTHINK_CHECK(id >= 0, "the tokenizer " + model_path_ + " has no " + std::string(format::literal(special)) +
+                               ": a KAT path was given a tokenizer loaded without the KAT tokens");
+  return id;
+}
+
 std::optional<format::Special> Tokenizer::special_of(int id) const {
   for (int i = 0; i < format::kSpecialCount; ++i)
-    if (special_ids_[i] == id) return static_cast<format::Special>(i);
+    if (special_ids_[i] >= 0 && special_ids_[i] == id) return static_cast<format::Special>(i);
   return std::nullopt;
 }
 

@@ -50,6 +50,12 @@ struct EncodedSegments {
   std::vector<unsigned char> assistant_mask;
 };
 
+// A model family without the KAT tokens (a Qwen3 or DeepSeek-R1 checkpoint served with its own
+// chat template) loads with require_kat_tokens = false; the KAT stages (train, rl, tag) keep the default.
+struct TokenizerOptions {
+  bool require_kat_tokens = true;
+};
+
 class Tokenizer {
  public:
   using TrainOptions = TokenizerTrainOptions;
@@ -61,14 +67,19 @@ class Tokenizer {
   // `model_path` is a tokenizer.model or tokenizer.json file, or a model folder holding one
   // (resolve_tokenizer_path). Throws autothink::Error when it is missing, unreadable, of a kind
   // not supported, or lacks a KAT special token.
-  explicit Tokenizer(const std::string& model_path);
+  explicit Tokenizer(const std::string& model_path, TokenizerOptions options = {});
   ~Tokenizer();
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
   const std::string& model_path() const { return model_path_; }
   int vocab_size() const;
-  int special_id(format::Special special) const { return special_ids_[static_cast<int>(special)]; }
+  // All 11 present (always so when require_kat_tokens).
+  bool has_kat_tokens() const { return has_kat_tokens_; }
+  // The id of a KAT special token; the tokenizer must have it (an internal error otherwise).
+  int special_id(format::Special special) const;
+  // The id of a special or added token spelled `literal` ("<think>", "<|im_end|>"), if any.
+  std::optional<int> token_id(std::string_view literal) const { return backend_->added_token_id(literal); }
   // The special token an id stands for, if any.
   std::optional<format::Special> special_of(int id) const;
   bool is_special(int id) const { return special_of(id).has_value(); }
@@ -100,7 +111,8 @@ class Tokenizer {
 
   std::string model_path_;
   std::unique_ptr<TokenizerBackend> backend_;
-  std::array<int, format::kSpecialCount> special_ids_{};
+  std::array<int, format::kSpecialCount> special_ids_{};  // -1 where missing
+  bool has_kat_tokens_ = true;
 };
 
 // The tokenizer file for a path: a file as is; a folder's "tokenizer.json" when it has one (what

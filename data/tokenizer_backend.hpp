@@ -19,6 +19,8 @@ class TokenizerBackend {
   // The id of a special token written as `literal`: one that plain text never produces and a
   // trusted raw prompt does. nullopt when the file has no such token.
   virtual std::optional<int> special_token_id(std::string_view literal) const = 0;
+  // The id of any added token (special or not) spelled `literal`.
+  virtual std::optional<int> added_token_id(std::string_view literal) const = 0;
   // Appends the ids of `text` to `out`. Special tokens are matched only when `match_specials`
   // (a trusted raw prompt); otherwise their literals are ordinary text.
   virtual void encode(std::string_view text, bool match_specials, std::vector<int>& out) const = 0;

@@ -32,8 +32,7 @@ class JsonTokenizer final : public TokenizerBackend {
   std::string piece(int id) const override { return pieces_[id]; }
   const char* kind() const override { return "tokenizer.json"; }
 
-  // Any added token (special or not) spelled `content`.
-  std::optional<int> added_token_id(std::string_view content) const;
+  std::optional<int> added_token_id(std::string_view content) const override;
   const std::vector<AddedToken>& added_tokens() const { return added_; }
 
  private:

@@ -21,6 +21,7 @@ class SpmBackend final : public TokenizerBackend {
 
   int size() const override { return static_cast<int>(token_bytes_.size()); }
   std::optional<int> special_token_id(std::string_view literal) const override;
+  std::optional<int> added_token_id(std::string_view literal) const override { return special_token_id(literal); }
   void encode(std::string_view text, bool match_specials, std::vector<int>& out) const override;
   const std::string& token_bytes(int id) const override { return token_bytes_[id]; }
   std::string piece(int id) const override;

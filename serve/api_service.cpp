@@ -96,9 +96,9 @@ void ApiService::chat_completions(const HttpRequest& request, const std::shared_
   SchemaLimits limits{context_.options.model_name, context_.options.max_n, 16};
   ChatRequest req = parse_chat_request(request.body, limits);
   SequencePlan plan;
-  for (int id : context_.tokenizer->encode(format::render_prompt(req.conversation, req.think_mode)))
-    plan.prompt.push_back(id);
-  plan.prefill = format::prompt_prefill(req.think_mode);
+  ChatPrompt prompt = render_chat_prompt(context_.options.chat, req.conversation, req.think_mode);
+  for (int id : context_.tokenizer->encode(prompt.segments)) plan.prompt.push_back(id);
+  plan.prefill = std::move(prompt.prefill);
   run_request(context_, Endpoint::chat, req, {plan}, responder);
 }
 

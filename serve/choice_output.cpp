@@ -19,28 +19,35 @@ nlohmann::json ChatDelta::to_json() const {
   return d;
 }
 
-ChatChoiceOutput::ChatChoiceOutput()
-    : parser_([this](const format::Event& e) {
-        if (e.kind == format::EventKind::mode) {
-          pending_.think_mode = e.mode;
-        } else if (e.kind == format::EventKind::delta) {
-          switch (e.segment) {
-            case format::SegmentKind::judge: pending_.judge += e.text; break;
-            case format::SegmentKind::think: pending_.reasoning += e.text; break;
-            case format::SegmentKind::answer: pending_.content += e.text; break;
-          }
-        }
-      }) {}
+ChatChoiceOutput::ChatChoiceOutput(OutputFormat format) {
+  auto callback = [this](const format::Event& e) { on_event(e); };
+  if (format == OutputFormat::kat)
+    kat_ = std::make_unique<format::Parser>(callback);
+  else
+    tags_ = std::make_unique<format::ThinkTagParser>(callback);
+}
+
+void ChatChoiceOutput::on_event(const format::Event& e) {
+  if (e.kind == format::EventKind::mode) {
+    pending_.think_mode = e.mode;
+  } else if (e.kind == format::EventKind::delta) {
+    switch (e.segment) {
+      case format::SegmentKind::judge: pending_.judge += e.text; break;
+      case format::SegmentKind::think: pending_.reasoning += e.text; break;
+      case format::SegmentKind::answer: pending_.content += e.text; break;
+    }
+  }
+}
 
 ChatDelta ChatChoiceOutput::feed(std::string_view bytes) {
-  parser_.feed(bytes);
+  if (tags_) tags_->feed(bytes); else kat_->feed(bytes);
   ChatDelta out;
   std::swap(out, pending_);
   return out;
 }
 
 ChatDelta ChatChoiceOutput::finish() {
-  parser_.finish();
+  if (tags_) tags_->finish(); else kat_->finish();
   ChatDelta out;
   std::swap(out, pending_);
   return out;

@@ -3,12 +3,14 @@
 // and the mode — no tag ever reaches a field; for completions, raw text held back at an incomplete
 // UTF-8 sequence so every streamed chunk is valid JSON text.
 #pragma once
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "data/format/parser.hpp"
+#include "data/format/think_tag_parser.hpp"
 
 namespace autothink::serve {
 
@@ -21,19 +23,25 @@ struct ChatDelta {
   nlohmann::json to_json() const;
 };
 
+// kat: the KAT parser (judge, mode token, <think>, <answer>); think_tags: a family's own
+// <think>…</think> (Qwen3, DeepSeek-R1), as vLLM's reasoning parsers.
+enum class OutputFormat { kat, think_tags };
+
 class ChatChoiceOutput {
  public:
-  ChatChoiceOutput();
+  explicit ChatChoiceOutput(OutputFormat format = OutputFormat::kat);
   ChatChoiceOutput(const ChatChoiceOutput&) = delete;
   ChatChoiceOutput& operator=(const ChatChoiceOutput&) = delete;
   // The deltas these bytes complete (the parser may hold a partial tag or UTF-8 sequence back).
   ChatDelta feed(std::string_view bytes);
   ChatDelta finish();
-  const format::Result& result() const { return parser_.result(); }
+  const format::Result& result() const { return tags_ ? tags_->result() : kat_->result(); }
 
  private:
+  void on_event(const format::Event& e);
   ChatDelta pending_;
-  format::Parser parser_;
+  std::unique_ptr<format::Parser> kat_;
+  std::unique_ptr<format::ThinkTagParser> tags_;
 };
 
 // Raw completion text in streamable pieces (complete UTF-8 sequences only).

@@ -42,7 +42,11 @@ ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(option
   if (!options_.dtype.empty()) dtype = model::dtype_from_string(options_.dtype);
 
   log::info("loading ", options_.model_dir, " on ", options_.device);
-  stack_->tokenizer = std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(options_.model_dir));
+  const ChatTemplateChoice chat = choose_chat_template(options_.model_dir, options_.chat_template);
+  data::TokenizerOptions tokenizer_options;
+  tokenizer_options.require_kat_tokens = chat.family == format::ChatTemplateName::kat;
+  stack_->tokenizer =
+      std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(options_.model_dir), tokenizer_options);
   auto net = model::load_model(options_.model_dir, device, dtype);
   net->eval();
   auto engine = std::make_unique<model::Engine>(
@@ -54,6 +58,8 @@ ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(option
   so.model_name = options_.model_name;
   so.default_max_tokens = options_.default_max_tokens;
   so.max_n = options_.max_n;
+  so.chat = make_chat_format(chat, *stack_->tokenizer, net->config().eos_token_ids);
+  log::info("chat template: ", format::to_string(chat.family), " (", chat.source, "), tokenizer: ", stack_->tokenizer->kind());
   stack_->service = std::make_unique<ApiService>(so, stack_->tokenizer, *stack_->scheduler, stack_->metrics);
   stack_->server = std::make_unique<HttpServer>(options_.http, stack_->service->handler());
   stack_->server->start();

@@ -17,6 +17,7 @@ struct ModelServerOptions {
   std::string model_name;       // "" = the model folder's name
   std::string device = "cpu";   // cpu | cuda | cuda:N
   std::string dtype;            // "" = the checkpoint's
+  std::string chat_template;    // "" = recognised from tokenizer_config.json, else KAT (serve/chat_format.hpp)
   int max_batch = 16;           // KV-cache slots
   size_t max_queue = 64;        // waiting sequences beyond which requests get 429
   int64_t context = 0;          // tokens per sequence (0 = the model's max_position_embeddings)

@@ -232,7 +232,8 @@ uint64_t random_seed() {
 // Choice `index`'s engine sequence: sampling, stops, logits processors, and callbacks into `run`.
 model::SequenceRequest make_sequence(const std::shared_ptr<RequestRun>& run, int index, const SequencePlan& plan,
                                      const GenerationRequest& req, const data::Tokenizer& tokenizer, int max_tokens,
-                                     uint64_t seed, const ThinkTokens& think, bool in_think) {
+                                     uint64_t seed, const ThinkTokens& think, bool in_think,
+                                     const std::vector<int64_t>& stop_ids) {
   model::SequenceRequest s;
   s.prompt = plan.prompt;
   s.sampling.temperature = static_cast<float>(req.temperature);
@@ -240,7 +241,7 @@ model::SequenceRequest make_sequence(const std::shared_ptr<RequestRun>& run, int
   s.sampling.top_k = req.top_k;
   s.seed = derive_seed(seed, index);
   s.max_tokens = max_tokens;
-  s.stop_ids = {tokenizer.special_id(format::Special::im_end), tokenizer.special_id(format::Special::endoftext)};
+  s.stop_ids = stop_ids;
   s.stop_strings = req.stop;
   // A model whose vocabulary is padded beyond the tokenizer's must never pick a padding id.
   const int64_t tok_vocab = tokenizer.vocab_size();
@@ -277,8 +278,12 @@ void run_request(const ServiceContext& context, Endpoint endpoint, const Generat
                  const std::vector<SequencePlan>& plans, const std::shared_ptr<Responder>& responder) {
   const int max_tokens = checked_max_tokens(context, endpoint, request, plans);
   auto run = std::make_shared<RequestRun>(context, endpoint, request, responder);
-  const ThinkTokens think = think_tokens_of(*context.tokenizer);
+  const ThinkTokens think = context.options.chat.kat() ? think_tokens_of(*context.tokenizer) : context.options.chat.think;
   const uint64_t seed = request.seed.value_or(random_seed());
+  const std::vector<int64_t> stop_ids =
+      context.options.chat.kat() ? std::vector<int64_t>{context.tokenizer->special_id(format::Special::im_end),
+                                                        context.tokenizer->special_id(format::Special::endoftext)}
+                                 : context.options.chat.stop_ids;
 
   Job job;
   std::vector<ChatDelta> first_deltas;
@@ -290,10 +295,10 @@ void run_request(const ServiceContext& context, Endpoint endpoint, const Generat
       const int index = static_cast<int>(p) * request.n + j;
       ChoiceState& c = run->choices[index];
       c.index = index;
-      c.parsed = std::make_unique<ChatChoiceOutput>();
+      c.parsed = std::make_unique<ChatChoiceOutput>(context.options.chat.kat() ? OutputFormat::kat : OutputFormat::think_tags);
       first_deltas.push_back(c.parsed->feed(plans[p].prefill));
       job.sequences.push_back(
-          make_sequence(run, index, plans[p], request, *context.tokenizer, max_tokens, seed, think, in_think));
+          make_sequence(run, index, plans[p], request, *context.tokenizer, max_tokens, seed, think, in_think, stop_ids));
     }
   }
   job.on_error = [run](const std::string& message) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "data/tokenizer.hpp"
+#include "serve/chat_format.hpp"
 #include "serve/metrics.hpp"
 #include "serve/scheduler.hpp"
 
@@ -15,6 +16,7 @@ struct ServiceOptions {
   int default_max_tokens = 1024;  // when a request gives none (always capped by the context left)
   int max_n = 16;
   int retry_after_s = 1;          // Retry-After of 429 / 503 answers
+  ChatFormat chat;                // the model's chat template family, stops, think tokens (default KAT)
 };
 
 struct ServiceContext {

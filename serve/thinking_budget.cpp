@@ -39,7 +39,7 @@ model::LogitsProcessor make_thinking_budget(const ThinkTokens& tokens, int budge
   auto state = std::make_shared<BudgetState>(tokens, prompt_in_think);
   state->forced.push_back(tokens.think_close);
   state->forced.insert(state->forced.end(), tokens.newline.begin(), tokens.newline.end());
-  state->forced.push_back(tokens.answer_open);
+  if (tokens.answer_open >= 0) state->forced.push_back(tokens.answer_open);  // KAT; <think>-only models: "</think>\n\n"
   state->forced.insert(state->forced.end(), tokens.newline.begin(), tokens.newline.end());
   return [state, budget](const model::SequenceView& view, float* logits, int64_t vocab) {
     auto& s = *state;

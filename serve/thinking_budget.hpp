@@ -1,7 +1,8 @@
 // The thinking budget (DESIGN.md §6): a logits processor that counts the tokens generated inside
 // <think> and, once `budget` of them exist, forces "</think>", "\n", "<answer>", "\n" token by
-// token — so a sequence has at most `budget` reasoning tokens. Also the counter of reasoning
-// tokens that usage.completion_tokens_details.reasoning_tokens reports.
+// token (a model without <answer>: "</think>", "\n", "\n") — so a sequence has at most `budget`
+// reasoning tokens. Also the counter of reasoning tokens that
+// usage.completion_tokens_details.reasoning_tokens reports.
 #pragma once
 #include <cstdint>
 #include <vector>
