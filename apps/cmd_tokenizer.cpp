@@ -13,6 +13,7 @@
 #include "core/config_schema.hpp"
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
+#include "data/tokenizer_json_edit.hpp"
 
 namespace autothink::apps {
 namespace {
@@ -113,7 +114,7 @@ void setup_tokenizer(CLI::App& root) {
                    "Treat special-token literals (<think_off>, <|im_end|>, ...) as special tokens, as a trusted raw "
                    "prompt; by default they are plain text");
   encode->callback([args, encode]() {
-    data::Tokenizer tokenizer(args->tokenizer);
+    data::Tokenizer tokenizer(args->tokenizer, {.require_kat_tokens = false});
     std::string text = encode->count("--text") ? args->text : tokenizer_read_stdin();
     auto ids = args->specials ? tokenizer.encode_with_specials(text) : tokenizer.encode_text(text);
     std::printf("%s\n", tokenizer_join_ids(ids).c_str());
@@ -124,7 +125,7 @@ void setup_tokenizer(CLI::App& root) {
   decode->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one")->required();
   decode->add_option("--ids", args->ids, "Token ids, e.g. 12,7,301 (default: read stdin)");
   decode->callback([args, decode]() {
-    data::Tokenizer tokenizer(args->tokenizer);
+    data::Tokenizer tokenizer(args->tokenizer, {.require_kat_tokens = false});
     bool from_flag = decode->count("--ids") > 0;
     auto ids = tokenizer_parse_ids(from_flag ? args->ids : tokenizer_read_stdin(), from_flag ? "--ids" : "<stdin>");
     std::string text = tokenizer.decode(ids);
@@ -134,13 +135,32 @@ void setup_tokenizer(CLI::App& root) {
   auto* info = cmd->add_subcommand("info", "Print the vocabulary size and the special token ids");
   info->add_option("--tokenizer", args->tokenizer, "tokenizer.model, tokenizer.json or a model folder holding one")->required();
   info->callback([args]() {
-    data::Tokenizer tokenizer(args->tokenizer);
+    data::Tokenizer tokenizer(args->tokenizer, {.require_kat_tokens = false});
     std::printf("model: %s\nkind: %s\nvocab_size: %d\n", tokenizer.model_path().c_str(), tokenizer.kind(),
                 tokenizer.vocab_size());
     for (int i = 0; i < format::kSpecialCount; ++i) {
       auto special = static_cast<format::Special>(i);
-      std::printf("%s: %d\n", std::string(format::literal(special)).c_str(), tokenizer.special_id(special));
+      const auto id = tokenizer.token_id(format::literal(special));
+      std::printf("%s: %s\n", std::string(format::literal(special)).c_str(), id ? std::to_string(*id).c_str() : "-");
     }
+  });
+
+  auto* add_kat = cmd->add_subcommand(
+      "add-kat-tokens", "Give a Hugging Face tokenizer.json the 11 KAT tokens as special tokens (new ids after the "
+                        "largest; Qwen3's plain <think>/</think> become special), so a real checkpoint can train in "
+                        "the KAT format");
+  add_kat->add_option("--tokenizer", args->tokenizer, "tokenizer.json or a folder holding one")->required();
+  add_kat->add_option("--out", args->out, "output folder (receives tokenizer.json) or a .json path")->required();
+  add_kat->callback([args]() {
+    int added = 0;
+    for (const auto& edit : data::add_kat_tokens(args->tokenizer, args->out)) {
+      const char* what = edit.kind == data::KatTokenEdit::Kind::added          ? "added"
+                         : edit.kind == data::KatTokenEdit::Kind::made_special ? "made special"
+                                                                               : "present";
+      added += edit.kind == data::KatTokenEdit::Kind::added;
+      std::printf("%-14s id %-7d %s\n", edit.literal.c_str(), edit.id, what);
+    }
+    std::printf("wrote %s (%d new ids: the model's embedding needs rows for them)\n", args->out.c_str(), added);
   });
 }
 

@@ -78,8 +78,10 @@ void finalize_config(ModelConfig& c, const std::string& where) {
 
 ModelConfig config_from_hf_json(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw Error("config is not a JSON object", where);
-  if (auto* mt = cfg_find(j, "model_type"); mt && mt->is_string() && *mt != "qwen2")
-    throw Error("model_type '" + mt->get<std::string>() + "' is not supported", where, "only qwen2 models load");
+  std::string model_type = "qwen2";
+  if (auto* mt = cfg_find(j, "model_type"); mt && mt->is_string()) model_type = mt->get<std::string>();
+  if (model_type != "qwen2" && model_type != "qwen3")
+    throw Error("model_type '" + model_type + "' is not supported", where, "qwen2 and qwen3 models load");
   if (auto* act = cfg_find(j, "hidden_act"); act && act->is_string() && *act != "silu")
     throw Error("key 'hidden_act' must be silu, got '" + act->get<std::string>() + "'", where);
   if (cfg_bool(j, "use_sliding_window", where, false))
@@ -97,7 +99,8 @@ ModelConfig config_from_hf_json(const nlohmann::json& j, const std::string& wher
   c.rms_norm_eps = cfg_double(j, "rms_norm_eps", where, 1e-6);
   c.initializer_range = cfg_double(j, "initializer_range", where, 0.02);
   c.tie_word_embeddings = cfg_bool(j, "tie_word_embeddings", where, false);
-  c.attention_bias = cfg_bool(j, "attention_bias", where, true);
+  c.qk_norm = model_type == "qwen3";
+  c.attention_bias = cfg_bool(j, "attention_bias", where, !c.qk_norm);
   c.mtp_depth = cfg_int(j, "num_nextn_predict_layers", where, int64_t{0});
 
   // rope theta: transformers 5 nests it in rope_parameters; older files have it top level.
@@ -152,8 +155,9 @@ ModelConfig load_config_json(const std::filesystem::path& path) {
 
 nlohmann::json config_to_hf_json(const ModelConfig& c) {
   nlohmann::json j;
-  j["architectures"] = {"Qwen2ForCausalLM"};
-  j["model_type"] = "qwen2";
+  j["architectures"] = {c.qk_norm ? "Qwen3ForCausalLM" : "Qwen2ForCausalLM"};
+  j["model_type"] = c.qk_norm ? "qwen3" : "qwen2";
+  if (c.qk_norm || !c.attention_bias) j["attention_bias"] = c.attention_bias;
   j["vocab_size"] = c.vocab_size;
   j["hidden_size"] = c.hidden_size;
   j["intermediate_size"] = c.intermediate_size;

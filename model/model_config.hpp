@@ -1,5 +1,5 @@
-// ModelConfig: the shape of a Qwen2 decoder (+ MTP depth), read from and written to a Hugging Face
-// config.json. Reads every key variant seen in the wild (tests/fixtures/README.md): rope theta as
+// ModelConfig: the shape of a Qwen2 or Qwen3 decoder (+ MTP depth), read from and written to a
+// Hugging Face config.json (model_type "qwen2" | "qwen3"). Reads every key variant seen in the wild (tests/fixtures/README.md): rope theta as
 // `rope_theta` or `rope_parameters.rope_theta`, dtype as `torch_dtype` or `dtype`, a missing
 // `num_key_value_heads` (= heads) and `head_dim` (= hidden / heads). MTP depth is stored under
 // DeepSeek-V3's key `num_nextn_predict_layers` (transformers ignores it).
@@ -25,7 +25,8 @@ struct ModelConfig {
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   bool tie_word_embeddings = false;
-  bool attention_bias = true;  // Qwen2: q/k/v have a bias, o_proj has none
+  bool attention_bias = true;  // Qwen2: q/k/v have a bias, o_proj has none (Qwen3: none)
+  bool qk_norm = false;        // Qwen3 (model_type "qwen3"): per-head RMSNorm of q and k before RoPE
   int64_t mtp_depth = 0;       // DeepSeek-V3 MTP modules; 0 = none
   double initializer_range = 0.02;
   std::string dtype = "float32";  // "float32" | "bfloat16" | "float16": how the weights are stored

@@ -85,12 +85,22 @@ AttentionImpl::AttentionImpl(const ModelConfig& c, int64_t layer_index)
   k_proj = register_module("k_proj", torch::nn::Linear(LinearOptions(c.hidden_size, kv_heads_ * head_dim_).bias(c.attention_bias)));
   v_proj = register_module("v_proj", torch::nn::Linear(LinearOptions(c.hidden_size, kv_heads_ * head_dim_).bias(c.attention_bias)));
   o_proj = register_module("o_proj", torch::nn::Linear(LinearOptions(heads_ * head_dim_, c.hidden_size).bias(false)));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm", RMSNorm(head_dim_, c.rms_norm_eps));
+    k_norm = register_module("k_norm", RMSNorm(head_dim_, c.rms_norm_eps));
+  }
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionContext& ctx) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q = q_proj(x).view({B, T, heads_, head_dim_}).transpose(1, 2);
-  auto k = k_proj(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
+  auto q = q_proj(x).view({B, T, heads_, head_dim_});  // [B,T,H,D]
+  auto k = k_proj(x).view({B, T, kv_heads_, head_dim_});
+  if (q_norm) {  // Qwen3: normalise each head before RoPE, as transformers' Qwen3Attention
+    q = q_norm(q);
+    k = k_norm(k);
+  }
+  q = q.transpose(1, 2);
+  k = k.transpose(1, 2);
   auto v = v_proj(x).view({B, T, kv_heads_, head_dim_}).transpose(1, 2);
   q = layers_apply_rotary(q, ctx.cos, ctx.sin);
   k = layers_apply_rotary(k, ctx.cos, ctx.sin);

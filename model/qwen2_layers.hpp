@@ -1,5 +1,6 @@
-// The building blocks of a Qwen2 decoder with Hugging Face parameter names: RMSNorm, the rotary
-// table (HF rotate_half convention), grouped-query attention (q/k/v bias, no o bias) that runs
+// The building blocks of a Qwen2 / Qwen3 decoder with Hugging Face parameter names: RMSNorm, the
+// rotary table (HF rotate_half convention), grouped-query attention (q/k/v bias, no o bias; Qwen3:
+// no bias, per-head q/k RMSNorm) that runs
 // either causally over its own tokens or against a slot-based KV cache, the SwiGLU MLP, and the
 // decoder layer (pre-norm attention + pre-norm MLP, both residual).
 #pragma once
@@ -56,6 +57,7 @@ class AttentionImpl : public torch::nn::Module {
   AttentionImpl(const ModelConfig& config, int64_t layer_index);
   torch::Tensor forward(const torch::Tensor& x, const AttentionContext& ctx);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  RMSNorm q_norm{nullptr}, k_norm{nullptr};  // Qwen3 only (config.qk_norm): over each head's D
 
  private:
   int64_t heads_, kv_heads_, head_dim_, layer_;

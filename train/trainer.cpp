@@ -19,6 +19,7 @@
 #include "data/token_shard_build.hpp"
 #include "data/tokenizer.hpp"
 #include "model/checkpoint.hpp"
+#include "model/vocab_grow.hpp"
 #include "model/width_prune.hpp"
 #include "train/autocast.hpp"
 #include "train/grad_sync.hpp"
@@ -206,6 +207,13 @@ struct Trainer::Parts {
     torch::manual_seed(static_cast<uint64_t>(tc.seed));
     if (!tc.init.empty()) {
       net = model::load_model(tc.init, device, torch::kFloat);
+      if (net->config().vocab_size < tokenizer.vocab_size()) {
+        // The tokenizer gained tokens (tokenizer add-kat-tokens): new rows start at the mean row.
+        if (dist.is_main())
+          log::info("train.init has ", net->config().vocab_size, " vocabulary rows, the tokenizer ", tokenizer.vocab_size(),
+                    ": adding ", tokenizer.vocab_size() - net->config().vocab_size, " rows initialised to the mean row");
+        net = model::grow_vocabulary(*net, tokenizer.vocab_size());
+      }
     } else if (tc.prune_teacher) {
       net = trainer_pruned_student(*teacher, trainer_model_config(config.model, tokenizer.vocab_size()), *train_shard,
                                    static_cast<std::size_t>(tc.prune_docs), dist.is_main());

@@ -14,6 +14,7 @@
 #include "core/shell_quote.hpp"
 #include "data/tokenizer.hpp"
 #include "data/tokenizer_json.hpp"
+#include "data/tokenizer_json_edit.hpp"
 #include "data/unicode_text.hpp"
 #include "test_paths.hpp"
 
@@ -220,6 +221,54 @@ TEST(tokenizer_json, invalid_utf8_is_replaced_per_maximal_subpart) {
   EXPECT_EQ(replace_invalid_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong: two bytes, two
   EXPECT_EQ(replace_invalid_utf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(replace_invalid_utf8("ok \xe4\xbd\xa0"), "ok \xe4\xbd\xa0");
+}
+
+}  // namespace
+}  // namespace autothink::data
+
+namespace autothink::data {
+namespace {
+
+// add_kat_tokens: a Qwen3-style tokenizer.json (3 of the 11 KAT literals special, <think> and
+// </think> plain) gains the rest as new special ids; tokenizers reads the edited file and
+// agrees with us on KAT literals and on ordinary text, whose ids do not change.
+TEST(tokenizer_json, add_kat_tokens_extends_a_checkpoint_tokenizer_as_tokenizers_reads_it) {
+  const fs::path dir = autothink::testing::temp_dir("tokenizer-json-kat");
+  const std::string helper =
+      autothink::testing::python() + " " +
+      core::shell_quote((autothink::testing::source_dir() / "tests/data/tokenizer_json_kat_check.py").string());
+  auto made = autothink::testing::run_command(helper + " make " + core::shell_quote((dir / "tokenizer.json").string()), true);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_THROW(Tokenizer(dir.string()), Error);  // no KAT tokens yet
+  const JsonTokenizer before((dir / "tokenizer.json").string());
+
+  const auto edits = add_kat_tokens(dir.string(), (dir / "kat").string());
+  ASSERT_EQ(edits.size(), 11u);
+  int added = 0, made_special = 0;
+  for (const auto& e : edits) {
+    added += e.kind == KatTokenEdit::Kind::added;
+    made_special += e.kind == KatTokenEdit::Kind::made_special;
+    if (e.kind == KatTokenEdit::Kind::added) {
+      EXPECT_GE(e.id, before.size()) << e.literal;
+    }
+  }
+  EXPECT_EQ(added, 6);         // <judge> </judge> <think_on> <think_off> <answer> </answer>
+  EXPECT_EQ(made_special, 2);  // <think> </think>
+
+  const Tokenizer tok((dir / "kat").string());
+  EXPECT_TRUE(tok.has_kat_tokens());
+  EXPECT_EQ(tok.vocab_size(), before.size() + 6);
+  const std::string text = "<|im_start|>user\njudge <judge>this</judge><think_on> and think<think>x</think> hello";
+  auto hf = autothink::testing::run_command(
+      helper + " encode " + core::shell_quote((dir / "kat" / "tokenizer.json").string()) + " " + core::shell_quote(text));
+  ASSERT_EQ(hf.exit_code, 0) << hf.output;
+  const json want = json::parse(hf.output);
+  EXPECT_EQ(tok.encode_with_specials(text), want["raw"].get<std::vector<int>>());
+  EXPECT_EQ(tok.encode_text(text), want["plain"].get<std::vector<int>>());
+  for (int id : tok.encode_text(text)) EXPECT_FALSE(tok.is_special(id)) << tok.id_to_piece(id);
+  std::vector<int> old_ids;
+  before.encode("hello world, judge then think", false, old_ids);
+  EXPECT_EQ(tok.encode_text("hello world, judge then think"), old_ids);
 }
 
 }  // namespace

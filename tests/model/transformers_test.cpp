@@ -108,3 +108,23 @@ TEST(transformers, rl_model_loads_with_same_logits_and_greedy_tokens) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_same_as_transformers(dir / "rl" / "model");
 }
+
+// Qwen3's architecture (per-head q/k RMSNorm, no q/k/v bias, head_dim apart from hidden/heads), as
+// transformers writes it, loads with the same logits and greedy tokens; saving it again keeps it
+// a Qwen3 folder that transformers reads the same.
+TEST(transformers, qwen3_folder_written_by_transformers_loads_with_same_logits_and_greedy_tokens) {
+  auto dir = autothink::testing::temp_dir("hf-qwen3");
+  auto r = autothink::testing::run_command(autothink::testing::python() + " " +
+                                               (autothink::testing::source_dir() / "tests/model/make_hf_qwen3.py").string() +
+                                               " " + (dir / "written").string(),
+                                           true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto net = model::load_model(dir / "written");
+  EXPECT_TRUE(net->config().qk_norm);
+  EXPECT_FALSE(net->config().attention_bias);
+  expect_same_as_transformers(dir / "written");
+  model::save_model(*net, dir / "resaved");
+  auto config = nlohmann::json::parse(autothink::testing::read_text_file(dir / "resaved" / "config.json"));
+  EXPECT_EQ(config["model_type"], "qwen3");
+  expect_same_as_transformers(dir / "resaved");
+}

@@ -2,9 +2,11 @@
 // (resolved config, metrics with every loss term, checkpoints, final model), losses fall,
 // kill-and-resume reaches the same weights as an uninterrupted run, gradient accumulation gives
 // the same loss as a larger batch, bad records name file:line, bad config keys name the key, and a
-// student cut out of its teacher (train.prune_teacher) starts far ahead of one from scratch.
+// student cut out of its teacher (train.prune_teacher) starts far ahead of one from scratch, and
+// SFT starts from a Hugging Face checkpoint whose tokenizer gained the KAT tokens.
 #include <gtest/gtest.h>
 
+#include "data/tokenizer.hpp"
 #include "trainer_run.hpp"
 
 namespace autothink::train {
@@ -110,6 +112,46 @@ TEST(trainer, student_cut_out_of_the_teacher_starts_from_its_knowledge) {
   auto no_teacher = train_cli(base + " --out " + (dir / "none").string() + " --set train.prune_teacher=true");
   EXPECT_NE(no_teacher.exit_code, 0);
   EXPECT_NE(no_teacher.output.find("train.prune_teacher"), std::string::npos) << no_teacher.output;
+}
+
+}  // namespace
+}  // namespace autothink::train
+
+namespace autothink::train {
+namespace {
+namespace fs = std::filesystem;
+
+// Training from a checkpoint as Hugging Face tools write it: its tokenizer.json gains the KAT
+// tokens (tokenizer add-kat-tokens), train.init grows the vocabulary rows to match, and the saved
+// folder carries the extended tokenizer and loads in transformers with our logits.
+TEST(trainer, sft_from_a_hugging_face_checkpoint_with_added_kat_tokens) {
+  auto dir = autothink::testing::temp_dir("train-hf-init");
+  auto made = autothink::testing::run_command(
+      autothink::testing::python() + " " + (autothink::testing::source_dir() / "tests/train/make_hf_checkpoint.py").string() +
+          " " + (dir / "hf").string(),
+      true);
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto add = autothink::testing::run_command(autothink::testing::autothink_binary() + " tokenizer add-kat-tokens --tokenizer " +
+                                                 (dir / "hf").string() + " --out " + (dir / "kat").string(),
+                                             true);
+  ASSERT_EQ(add.exit_code, 0) << add.output;
+  auto cfg = testrun::write_tiny_config(dir);
+  auto r = testrun::train_cli("--config " + cfg.string() + " --out " + (dir / "run").string() +
+                                     " --set train.stage=sft --set train.init=" + (dir / "hf").string() +
+                                     " --set train.tokenizer=" + (dir / "kat" / "tokenizer.json").string() +
+                                     " --set train.steps=3 --set train.eval_every=0");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("initialised to the mean row"), std::string::npos) << r.output;
+  const auto model_dir = dir / "run" / "model";
+  ASSERT_TRUE(fs::exists(model_dir / "tokenizer.json"));
+  data::Tokenizer saved(model_dir.string());
+  EXPECT_TRUE(saved.has_kat_tokens());
+  auto config = nlohmann::json::parse(autothink::testing::read_text_file(model_dir / "config.json"));
+  EXPECT_EQ(config["vocab_size"].get<int>(), saved.vocab_size());
+  auto check = autothink::testing::run_command(autothink::testing::python() + " " +
+                                                   (autothink::testing::source_dir() / "tests/model/hf_load_check.py").string() +
+                                                   " " + model_dir.string() + " --device cpu --ids 1,2,3");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
 }
 
 }  // namespace
