@@ -7,45 +7,12 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "data/tokenizer_utf8.hpp"
 
 namespace autothink::data {
 namespace {
 
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
-
-// How many bytes of a well-formed sequence start at text[pos]: the full length when complete,
-// else the length of the longest valid prefix (0 when text[pos] cannot start one).
-size_t valid_prefix(std::string_view text, size_t pos, bool& complete) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char b0 = byte(pos);
-  complete = false;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 < 0x80) {
-    complete = true;
-    return 1;
-  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  size_t k = 1;
-  for (; k < len && pos + k < text.size(); ++k) {
-    const unsigned char b = byte(pos + k);
-    const bool ok = k == 1 ? (b >= lo && b <= hi) : (b & 0xC0) == 0x80;
-    if (!ok) break;
-  }
-  complete = k == len;
-  return k;
-}
 
 }  // namespace
 
@@ -54,7 +21,7 @@ std::string replace_invalid_utf8(std::string_view text) {
   bool complete = true;
   // Fast path: nothing to replace.
   while (pos < text.size()) {
-    const size_t n = valid_prefix(text, pos, complete);
+    const size_t n = utf8_valid_prefix(text, pos, complete);
     if (!complete) break;
     pos += n;
   }
@@ -62,7 +29,7 @@ std::string replace_invalid_utf8(std::string_view text) {
   std::string out(text.substr(0, pos));
   out.reserve(text.size() + 8);
   while (pos < text.size()) {
-    const size_t n = valid_prefix(text, pos, complete);
+    const size_t n = utf8_valid_prefix(text, pos, complete);
     if (complete) {
       out.append(text.substr(pos, n));
       pos += n;

@@ -28,6 +28,13 @@ class Writer {
   std::vector<Segment> segments_;
 };
 
+// "<|im_start|>{role}\n{content}<|im_end|>\n": a ChatML turn, markup around plain content.
+void chatml_turn(Writer& w, const std::string& role, std::string_view content) {
+  w.markup("<|im_start|>" + role + "\n");
+  w.text(content);
+  w.markup("<|im_end|>\n");
+}
+
 // Python's str.strip / lstrip / rstrip with a character set.
 std::string_view lstrip(std::string_view s, std::string_view chars) {
   const size_t i = s.find_first_not_of(chars);
@@ -58,20 +65,11 @@ void check_roles(const Conversation& c, ChatTemplateName name) {
 std::vector<Segment> render_qwen2_5(const Conversation& c, const ChatTemplateOptions& o) {
   Writer w;
   const auto& m = c.messages;
-  if (!m.empty() && m[0].role == "system") {
-    w.markup("<|im_start|>system\n");
-    w.text(m[0].content);
-    w.markup("<|im_end|>\n");
-  } else {
-    w.markup("<|im_start|>system\n");
-    w.text(kQwenDefaultSystem);
-    w.markup("<|im_end|>\n");
-  }
+  const bool system_first = !m.empty() && m[0].role == "system";
+  chatml_turn(w, "system", system_first ? std::string_view(m[0].content) : kQwenDefaultSystem);
   for (size_t i = 0; i < m.size(); ++i) {
     if (m[i].role == "system" && i == 0) continue;  // (message.role == "system" and not loop.first)
-    w.markup("<|im_start|>" + m[i].role + "\n");
-    w.text(m[i].content);
-    w.markup("<|im_end|>\n");
+    chatml_turn(w, m[i].role, m[i].content);
   }
   if (o.add_generation_prompt) w.markup("<|im_start|>assistant\n");
   return w.take();
@@ -82,11 +80,7 @@ std::vector<Segment> render_qwen2_5(const Conversation& c, const ChatTemplateOpt
 std::vector<Segment> render_qwen3(const Conversation& c, const ChatTemplateOptions& o) {
   Writer w;
   const auto& m = c.messages;
-  if (!m.empty() && m[0].role == "system") {
-    w.markup("<|im_start|>system\n");
-    w.text(m[0].content);
-    w.markup("<|im_end|>\n");
-  }
+  if (!m.empty() && m[0].role == "system") chatml_turn(w, "system", m[0].content);
   size_t last_query = m.empty() ? 0 : m.size() - 1;
   for (size_t k = m.size(); k-- > 0;)
     if (m[k].role == "user") {
@@ -96,9 +90,7 @@ std::vector<Segment> render_qwen3(const Conversation& c, const ChatTemplateOptio
   for (size_t i = 0; i < m.size(); ++i) {
     const Message& msg = m[i];
     if (msg.role == "user" || (msg.role == "system" && i != 0)) {
-      w.markup("<|im_start|>" + msg.role + "\n");
-      w.text(msg.content);
-      w.markup("<|im_end|>\n");
+      chatml_turn(w, msg.role, msg.content);
     } else if (msg.role == "assistant") {
       std::string_view content = msg.content;
       std::string_view reasoning = msg.reasoning;  // reasoning_content, when given

@@ -9,36 +9,23 @@
 namespace autothink::model {
 namespace {
 
-ModelConfig small_config(bool tied) {
-  ModelConfig c;
-  c.vocab_size = 50;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.tie_word_embeddings = tied;
-  c.mtp_depth = tied ? 0 : 1;
-  return c;
-}
-
 TEST(vocab_grow, old_ids_keep_their_logits_and_new_rows_are_the_mean) {
   for (bool tied : {false, true}) {
     torch::manual_seed(1);
-    Qwen2Model source(small_config(tied));
+    Qwen2Model source(testing::small_config(tied, tied ? 0 : 1));
     source.eval();
-    auto grown = grow_vocabulary(source, 56);
+    auto grown = grow_vocabulary(source, 102);
     grown->eval();
-    EXPECT_EQ(grown->config().vocab_size, 56);
+    EXPECT_EQ(grown->config().vocab_size, 102);
     torch::NoGradGuard no_grad;
-    auto ids = torch::tensor({{3, 17, 42, 8, 49, 0}}, torch::kLong);
+    auto ids = torch::tensor({{3, 17, 42, 8, 95, 0}}, torch::kLong);
     auto h_old = source.forward_hidden(ids), h_new = grown->forward_hidden(ids);
     EXPECT_TRUE(torch::equal(h_old, h_new)) << "tied=" << tied;
     auto l_old = source.logits(h_old), l_new = grown->logits(h_new);
     // Same rows; a wider matmul may round differently in the last bit.
-    EXPECT_TRUE(torch::allclose(l_old, l_new.narrow(-1, 0, 50), 0, 1e-5)) << "tied=" << tied;
+    EXPECT_TRUE(torch::allclose(l_old, l_new.narrow(-1, 0, 96), 0, 1e-5)) << "tied=" << tied;
     auto mean_embed = source.body->embed_tokens->weight.mean(0);
-    for (int64_t id = 50; id < 56; ++id) {
+    for (int64_t id = 96; id < 102; ++id) {
       EXPECT_TRUE(torch::allclose(grown->body->embed_tokens->weight[id], mean_embed)) << id;
       EXPECT_TRUE(torch::allclose(grown->head_weight()[id], source.head_weight().mean(0))) << id;
     }
@@ -46,8 +33,8 @@ TEST(vocab_grow, old_ids_keep_their_logits_and_new_rows_are_the_mean) {
       EXPECT_EQ(grown->mtp_logits(h_new, ids).size(), 1u);
     }
   }
-  Qwen2Model source(small_config(false));
-  EXPECT_THROW(grow_vocabulary(source, 50), Error);
+  Qwen2Model source(testing::small_config());
+  EXPECT_THROW(grow_vocabulary(source, 96), Error);
 }
 
 }  // namespace
