@@ -113,14 +113,24 @@ RawTensor RawTensor::owned(DType dtype, std::vector<int64_t> shape, std::vector<
 }
 
 RawTensor RawTensor::view(DType dtype, std::vector<int64_t> shape, const uint8_t* data, std::size_t nbytes,
-                          std::shared_ptr<const void> owner) {
+                          std::shared_ptr<const void> owner, bool mapped_file) {
   RawTensor t;
   t.dtype = dtype;
   t.shape = std::move(shape);
   t.data_ = data;
   t.nbytes_ = nbytes;
   t.owner_ = std::move(owner);
+  t.mapped_ = mapped_file;
   return t;
+}
+
+void RawTensor::release_pages(std::size_t offset, std::size_t length) const {
+  if (!mapped_ || offset >= nbytes_ || length == 0) return;
+  length = std::min(length, nbytes_ - offset);
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data_) + offset + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data_) + offset + length) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& path) {
@@ -188,7 +198,8 @@ SafetensorsFile read_safetensors(const std::filesystem::path& path) {
                   where);
     ranges.emplace_back(begin, end);
     range_names.push_back(name);
-    out.tensors.emplace(name, RawTensor::view(dtype, std::move(shape), data_begin + begin, end - begin, mapped));
+    out.tensors.emplace(name, RawTensor::view(dtype, std::move(shape), data_begin + begin, end - begin, mapped,
+                                              /*mapped_file=*/true));
   }
   // Overlap check: sort ranges by begin; each must start at or after the previous end.
   std::vector<std::size_t> order(ranges.size());

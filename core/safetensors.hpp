@@ -33,14 +33,22 @@ struct RawTensor {
 
   // Takes ownership of `bytes`; throws if its size is not numel × dtype size.
   static RawTensor owned(DType dtype, std::vector<int64_t> shape, std::vector<uint8_t> bytes);
-  // A view: `owner` keeps `data` valid for as long as this tensor (and its copies) live.
+  // A view: `owner` keeps `data` valid for as long as this tensor (and its copies) live;
+  // `mapped_file`: `data` lies in a private read-only file mapping (release_pages may drop it).
   static RawTensor view(DType dtype, std::vector<int64_t> shape, const uint8_t* data, std::size_t nbytes,
-                        std::shared_ptr<const void> owner);
+                        std::shared_ptr<const void> owner, bool mapped_file = false);
+  // For a view into a mapped file: hands the pages wholly inside this tensor back to the kernel
+  // (they are read from the file again if touched), so a loader that copies tensor by tensor holds
+  // one copy of the weights, not two. No-op for owned bytes.
+  void release_pages() const { release_pages(0, nbytes_); }
+  // The same for bytes [offset, offset + length) of this tensor.
+  void release_pages(std::size_t offset, std::size_t length) const;
 
  private:
   const uint8_t* data_ = nullptr;
   std::size_t nbytes_ = 0;
   std::shared_ptr<const void> owner_;
+  bool mapped_ = false;
 };
 
 struct SafetensorsFile {

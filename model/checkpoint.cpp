@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -151,10 +153,30 @@ std::shared_ptr<Qwen2Model> load_model(const fs::path& dir, torch::Device device
   const torch::ScalarType target = dtype ? *dtype : dtype_from_string(config.dtype);
   auto tensors = ckpt_collect(dir, config);
 
-  auto model = std::make_shared<Qwen2Model>(config, /*init_weights=*/false);
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t total_bytes = 0;
+  for (const auto& entry : tensors) total_bytes += entry.second.raw.nbytes();
+  if (total_bytes > (size_t{256} << 20))
+    log::info("loading ", dir.string(), ": ", tensors.size(), " tensors, ", static_cast<double>(total_bytes) / 1e9,
+              " GB (mmap, one tensor at a time)");
+  // Built directly in the served dtype: an f32 model converted afterwards would briefly hold
+  // both (1.5x-3x the weights) before a single tensor is read.
+  std::shared_ptr<Qwen2Model> model;
+  {
+    const caffe2::TypeMeta previous = c10::get_default_dtype();
+    c10::set_default_dtype(caffe2::TypeMeta::fromScalarType(target));
+    try {
+      model = std::make_shared<Qwen2Model>(config, /*init_weights=*/false);
+    } catch (...) {
+      c10::set_default_dtype(previous);
+      throw;
+    }
+    c10::set_default_dtype(previous);
+  }
   model->to(device, target);
   torch::NoGradGuard no_grad;
   std::set<std::string> used;
+  std::size_t loaded_bytes = 0;
   for (auto& p : model->named_parameters()) {
     const std::string& name = p.key();
     auto it = tensors.find(name);
@@ -168,7 +190,23 @@ std::shared_ptr<Qwen2Model> load_model(const fs::path& dir, torch::Device device
                   it->second.file);
     if (raw.dtype == st::DType::I64 || raw.dtype == st::DType::I32)
       throw Error("tensor '" + name + "' is stored as an integer dtype", it->second.file);
-    p.value().copy_(ckpt_tensor_from_raw(raw));
+    // Copied in row blocks of about 8 MB, each block's file pages released once it is in the
+    // model: the load holds one copy of the weights (plus one block), not two.
+    const torch::Tensor source = ckpt_tensor_from_raw(raw);
+    const int64_t rows = source.dim() > 0 ? source.size(0) : 1;
+    const std::size_t row_bytes = raw.nbytes() / static_cast<std::size_t>(std::max<int64_t>(rows, 1));
+    const int64_t block = std::max<int64_t>(1, static_cast<int64_t>((size_t{8} << 20) / std::max<std::size_t>(row_bytes, 1)));
+    if (source.dim() == 0 || block >= rows) {
+      p.value().copy_(source);
+      raw.release_pages();
+    } else {
+      for (int64_t r = 0; r < rows; r += block) {
+        const int64_t n = std::min(block, rows - r);
+        p.value().narrow(0, r, n).copy_(source.narrow(0, r, n));
+        raw.release_pages(static_cast<std::size_t>(r) * row_bytes, static_cast<std::size_t>(n) * row_bytes);
+      }
+    }
+    loaded_bytes += raw.nbytes();
     used.insert(name);
   }
   for (auto& [name, src] : tensors) {
@@ -183,7 +221,16 @@ std::shared_ptr<Qwen2Model> load_model(const fs::path& dir, torch::Device device
     throw Error("tensor '" + name + "' is not part of the model described by config.json", src.file,
                 "the files do not match config.json");
   }
-  log::debug("loaded ", dir.string(), ": ", used.size(), " tensors as ", dtype_to_string(target));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char line[160];
+  std::snprintf(line, sizeof line, "%zu tensors, %.2f GB read in %.1f s (%.0f MB/s), as %s", used.size(),
+                static_cast<double>(loaded_bytes) / 1e9, seconds, static_cast<double>(loaded_bytes) / 1e6 / std::max(seconds, 1e-9),
+                dtype_to_string(target).c_str());
+  // Big checkpoints take a while: say so at info level; tiny ones stay quiet.
+  if (loaded_bytes > (size_t{256} << 20))
+    log::info("loaded ", dir.string(), ": ", line);
+  else
+    log::debug("loaded ", dir.string(), ": ", line);
   return model;
 }
 
