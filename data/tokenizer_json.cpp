@@ -118,7 +118,8 @@ JsonTokenizer::JsonTokenizer(const std::string& path) : path_(path) {
   const std::string model_type = model.value("type", std::string("BPE"));
   if (model_type != "BPE")
     r.fail("model.type", "model \"" + model_type + "\" is not supported", "autothink reads BPE tokenizer.json files");
-  if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() != 0.0)
+  if (model.contains("dropout") && !model["dropout"].is_null() &&
+      (!model["dropout"].is_number() || model["dropout"].get<double>() != 0.0))
     r.fail("model.dropout", "BPE dropout is not supported at inference", "set it to null");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
