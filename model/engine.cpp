@@ -29,6 +29,7 @@ struct Engine::Sequence {
   std::vector<int64_t> generated;
   std::string text;
   std::mt19937_64 rng;
+  std::deque<int64_t> forced;  // tokens a rewriter queued: appended without sampling
   int64_t slot = -1;
   int64_t length = 0;  // tokens whose k/v are in the cache
   size_t streamed = 0;  // bytes of text handed to on_token
@@ -169,8 +170,22 @@ void Engine::decode_active() {
 
 void Engine::advance(Sequence& seq, float* logits) {
   const auto& req = seq.request;
-  for (const auto& processor : req.logits_processors) processor(seq.view(), logits, vocab_);
-  const int64_t token = sample_token(logits, vocab_, req.sampling, req.prompt, seq.generated, seq.rng);
+  int64_t token = -1;
+  if (!seq.forced.empty()) {
+    token = seq.forced.front();
+    seq.forced.pop_front();
+  } else {
+    for (const auto& processor : req.logits_processors) processor(seq.view(), logits, vocab_);
+    token = sample_token(logits, vocab_, req.sampling, req.prompt, seq.generated, seq.rng);
+    if (req.rewrite) {
+      auto replacement = req.rewrite(seq.view(), token);
+      if (!replacement.empty()) {
+        token = replacement.front();
+        seq.forced.assign(replacement.begin() + 1, replacement.end());
+      }
+    }
+  }
+  AUTOTHINK_CHECK(token >= 0 && token < vocab_, "a token rewriter returned id " + std::to_string(token) + " outside the vocabulary");
   seq.generated.push_back(token);
   ++stats_.generated_tokens;
 

@@ -1,8 +1,9 @@
 // The one generation engine: a slot-based KV cache shared by many sequences of different lengths;
 // each step() admits waiting sequences (batched prefill) and decodes one token for every active
 // one (continuous batching: sequences join and leave between steps). Sampling per sequence with
-// its own seeded RNG, stop tokens and strings, max tokens, logits processors (e.g. forcing
-// "</think>" when a thinking budget runs out) and a per-token callback (streaming).
+// its own seeded RNG, stop tokens and strings, max tokens, logits processors, a token rewriter
+// (the thinking budget: a cue for an early "</think>", a forced close at the maximum) and a
+// per-token callback (streaming).
 // Not thread-safe: one thread (the trainer's, or the server's scheduler) owns an Engine.
 #pragma once
 #include <cstdint>
@@ -31,6 +32,10 @@ struct SequenceView {
 
 // Edits the f32 logits (length vocab) of the next token in place.
 using LogitsProcessor = std::function<void(const SequenceView&, float* logits, int64_t vocab)>;
+// Called with each sampled token before it is appended: returns the tokens to append instead (the
+// first now, the rest forced on the following steps, without sampling and without calling the
+// rewriter); empty keeps the sampled token. The thinking budget's cues and forced </think> use it.
+using TokenRewriter = std::function<std::vector<int64_t>(const SequenceView&, int64_t sampled)>;
 // Called after each new token (already appended); `piece` is the text now safe to stream: it may
 // be empty while a tail that could start a stop string is held back. Pieces add up to the final text.
 // Returning false cancels the sequence (e.g. the client went away).
@@ -53,6 +58,7 @@ struct SequenceRequest {
   std::vector<int64_t> stop_ids;          // generating one of these finishes with "stop"
   std::vector<std::string> stop_strings;  // text stops (needs EngineOptions::token_bytes)
   std::vector<LogitsProcessor> logits_processors;
+  TokenRewriter rewrite;
   TokenCallback on_token;
   FinishCallback on_finish;
 };

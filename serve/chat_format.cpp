@@ -94,6 +94,7 @@ ChatFormat make_chat_format(const ChatTemplateChoice& choice, const data::Tokeni
   f.stop_ids = eos_ids;
   for (const char* end : {"<|im_end|>", "<|endoftext|>", "<｜end▁of▁sentence｜>"})
     if (auto id = tokenizer.token_id(end)) f.stop_ids.push_back(*id);
+  f.think.end_of_turn = f.stop_ids;
   if (auto id = tokenizer.token_id("<think>")) f.think.think_open = *id;
   if (auto id = tokenizer.token_id("</think>")) f.think.think_close = *id;
   for (int id : tokenizer.encode_text("\n")) f.think.newline.push_back(id);

@@ -10,9 +10,11 @@
 
 #include "data/format/chat_templates.hpp"
 #include "data/tokenizer.hpp"
-#include "serve/thinking_budget.hpp"
+#include "model/think_budget.hpp"
 
 namespace autothink::serve {
+
+using model::ThinkTokens;
 
 struct ChatTemplateChoice {
   format::ChatTemplateName family = format::ChatTemplateName::kat;

@@ -11,7 +11,7 @@
 
 #include "serve/choice_output.hpp"
 #include "serve/openai_response.hpp"
-#include "serve/thinking_budget.hpp"
+#include "model/think_budget.hpp"
 
 namespace autothink::serve {
 namespace {
@@ -99,7 +99,7 @@ void RequestRun::on_token(ChoiceState& c, int64_t token, const std::string& piec
 
 void RequestRun::on_finish(ChoiceState& c, const model::SequenceResult& result, const ThinkTokens& think,
                            bool prompt_in_think) {
-  ReasoningCounter counter(think, prompt_in_think);
+  model::ReasoningCounter counter(think, prompt_in_think);
   for (int64_t t : result.tokens) counter.add(t);
   c.reasoning_tokens = counter.count();
   c.completion_tokens = static_cast<int>(result.tokens.size());
@@ -248,7 +248,11 @@ model::SequenceRequest make_sequence(const std::shared_ptr<RequestRun>& run, int
   s.logits_processors.push_back([tok_vocab](const model::SequenceView&, float* logits, int64_t vocab) {
     for (int64_t i = tok_vocab; i < vocab; ++i) logits[i] = -std::numeric_limits<float>::infinity();
   });
-  if (req.thinking_budget > 0) s.logits_processors.push_back(make_thinking_budget(think, req.thinking_budget, in_think));
+  if (req.thinking_budget > 0) {
+    model::ThinkBudgetSpec spec;
+    spec.max = req.thinking_budget;
+    s.rewrite = model::make_think_budget(think, spec, in_think, s.seed);
+  }
   s.on_token = [run, index](const model::SequenceView&, int64_t token, const std::string& piece) {
     std::lock_guard<std::mutex> lock(run->mutex);
     if (run->client_gone()) return false;
@@ -278,19 +282,20 @@ void run_request(const ServiceContext& context, Endpoint endpoint, const Generat
                  const std::vector<SequencePlan>& plans, const std::shared_ptr<Responder>& responder) {
   const int max_tokens = checked_max_tokens(context, endpoint, request, plans);
   auto run = std::make_shared<RequestRun>(context, endpoint, request, responder);
-  const ThinkTokens think = context.options.chat.kat() ? think_tokens_of(*context.tokenizer) : context.options.chat.think;
   const uint64_t seed = request.seed.value_or(random_seed());
   const std::vector<int64_t> stop_ids =
       context.options.chat.kat() ? std::vector<int64_t>{context.tokenizer->special_id(format::Special::im_end),
                                                         context.tokenizer->special_id(format::Special::endoftext)}
                                  : context.options.chat.stop_ids;
+  ThinkTokens think = context.options.chat.kat() ? think_tokens_of(*context.tokenizer) : context.options.chat.think;
+  think.end_of_turn = stop_ids;
 
   Job job;
   std::vector<ChatDelta> first_deltas;
   run->choices.resize(plans.size() * request.n);
   for (size_t p = 0; p < plans.size(); ++p) {
     run->prompt_tokens += static_cast<int>(plans[p].prompt.size());
-    const bool in_think = prompt_opens_think(plans[p].prompt, think);
+    const bool in_think = model::prompt_opens_think(plans[p].prompt, think);
     for (int j = 0; j < request.n; ++j) {
       const int index = static_cast<int>(p) * request.n + j;
       ChoiceState& c = run->choices[index];

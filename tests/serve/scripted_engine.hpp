@@ -15,7 +15,7 @@
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
 #include "serve/engine_backend.hpp"
-#include "serve/thinking_budget.hpp"
+#include "model/think_budget.hpp"
 
 namespace autothink::serve::testing {
 
@@ -78,16 +78,17 @@ class ScriptedEngine : public EngineBackend {
     std::vector<int> script;
     size_t pos = 0;
     std::vector<int64_t> generated;
+    std::vector<int64_t> forced;
     std::string text;
     bool done = false;
   };
 
   std::vector<int> script_for(const std::vector<int64_t>& prompt, uint64_t seed) const {
-    ThinkTokens t{tok_.special_id(format::Special::think_open), tok_.special_id(format::Special::think_close), -1, {}};
+    model::ThinkTokens t{tok_.special_id(format::Special::think_open), tok_.special_id(format::Special::think_close), -1, {}, {}};
     const std::string answer = "<answer>\n" + scripted_answer(seed) + "\n</answer><|im_end|>";
     const int64_t last = prompt.back();
     std::string text;
-    if (prompt_opens_think(prompt, t))
+    if (model::prompt_opens_think(prompt, t))
       text = std::string(kScriptReasoning) + "\n</think>\n" + answer;
     else if (last == tok_.special_id(format::Special::answer_open) ||
              (tok_.decode({static_cast<int>(last)}) == "\n" && prompt.size() > 1 &&
@@ -108,8 +109,21 @@ class ScriptedEngine : public EngineBackend {
     const int want = s.pos < s.script.size() ? s.script[s.pos] : tok_.stop_id();
     logits[want] = 1.0f;
     const model::SequenceView view{s.id, s.request.prompt, s.generated, s.text};
-    for (auto& p : s.request.logits_processors) p(view, logits.data(), vocab);
-    const int64_t token = std::max_element(logits.begin(), logits.end()) - logits.begin();
+    int64_t token = -1;
+    if (!s.forced.empty()) {  // as model::Engine: a rewriter's queued tokens, without sampling
+      token = s.forced.front();
+      s.forced.erase(s.forced.begin());
+    } else {
+      for (auto& p : s.request.logits_processors) p(view, logits.data(), vocab);
+      token = std::max_element(logits.begin(), logits.end()) - logits.begin();
+      if (s.request.rewrite) {
+        auto replacement = s.request.rewrite(view, token);
+        if (!replacement.empty()) {
+          token = replacement.front();
+          s.forced.assign(replacement.begin() + 1, replacement.end());
+        }
+      }
+    }
     if (token == want) {
       ++s.pos;
     } else if (token == tok_.special_id(format::Special::answer_open)) {  // forced: resume at the answer
