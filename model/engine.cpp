@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "model/kv_cache.hpp"
 #include "model/qwen2.hpp"
+#include "model/steering.hpp"
 
 namespace autothink::model {
 
@@ -141,7 +142,12 @@ void Engine::admit_and_prefill() {
     stats_.prompt_tokens += n;
   }
   auto device = cache_->device();
-  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_);
+  std::vector<int64_t> cols(B);
+  for (int64_t b = 0; b < B; ++b) cols[b] = static_cast<int64_t>(batch[b]->request.prompt.size()) - 1;
+  ResidualHooks hooks;
+  steering_hooks(batch, cols, hooks);
+  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_,
+                                       hooks.add_layers.empty() ? nullptr : &hooks);
   auto last_hidden = hidden.index({torch::arange(B, torch::kLong).to(device), last.to(device)});  // [B,H]
   auto logits = model_->logits(last_hidden.unsqueeze(1)).squeeze(1).to(torch::kFloat).cpu().contiguous();
   for (int64_t b = 0; b < B; ++b) advance(*batch[b], logits[b].data_ptr<float>());
@@ -163,9 +169,33 @@ void Engine::decode_active() {
     batch[b]->length += 1;
   }
   auto device = cache_->device();
-  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_);
+  ResidualHooks hooks;
+  steering_hooks(batch, std::vector<int64_t>(B, 0), hooks);
+  auto hidden = model_->forward_cached(ids.to(device), pos.to(device), slots.to(device), *cache_,
+                                       hooks.add_layers.empty() ? nullptr : &hooks);
   auto logits = model_->logits(hidden).squeeze(1).to(torch::kFloat).cpu().contiguous();
   for (int64_t b = 0; b < B; ++b) advance(*batch[b], logits[b].data_ptr<float>());
+}
+
+void Engine::steering_hooks(const std::vector<Sequence*>& batch, const std::vector<int64_t>& cols, ResidualHooks& hooks) {
+  std::vector<const SteeringVector*> picked;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const auto& steer = batch[b]->request.steer;
+    if (!steer) continue;
+    const SteeringVector* v = steer(batch[b]->view());  // every row's matcher sees its context
+    if (!v || (options_.steer_last_row_only && b + 1 != batch.size())) continue;
+    AUTOTHINK_CHECK(static_cast<int64_t>(v->delta.size()) == model_->config().hidden_size,
+                    "a steering vector's size differs from the model's hidden size");
+    hooks.add_layers.push_back(v->layer);
+    hooks.add_rows.push_back(static_cast<int64_t>(b));
+    hooks.add_cols.push_back(cols[b]);
+    picked.push_back(v);
+  }
+  if (picked.empty()) return;
+  auto deltas = torch::empty({static_cast<int64_t>(picked.size()), model_->config().hidden_size}, torch::kFloat);
+  for (size_t i = 0; i < picked.size(); ++i)
+    std::copy(picked[i]->delta.begin(), picked[i]->delta.end(), deltas[static_cast<int64_t>(i)].data_ptr<float>());
+  hooks.add_deltas = deltas;
 }
 
 void Engine::advance(Sequence& seq, float* logits) {

@@ -21,6 +21,8 @@ namespace autothink::model {
 
 class Qwen2Model;
 class KVCache;
+struct SteeringVector;
+struct ResidualHooks;
 
 // What a logits processor or a token callback may look at.
 struct SequenceView {
@@ -36,6 +38,9 @@ using LogitsProcessor = std::function<void(const SequenceView&, float* logits, i
 // first now, the rest forced on the following steps, without sampling and without calling the
 // rewriter); empty keeps the sampled token. The thinking budget's cues and forced </think> use it.
 using TokenRewriter = std::function<std::vector<int64_t>(const SequenceView&, int64_t sampled)>;
+// Called before each forward that includes the sequence (its prefill, then every decode step):
+// returns the steering vector to add at the sequence's last position (model/steering.hpp), or null.
+using SteeringProvider = std::function<const SteeringVector*(const SequenceView&)>;
 // Called after each new token (already appended); `piece` is the text now safe to stream: it may
 // be empty while a tail that could start a stop string is held back. Pieces add up to the final text.
 // Returning false cancels the sequence (e.g. the client went away).
@@ -59,6 +64,7 @@ struct SequenceRequest {
   std::vector<std::string> stop_strings;  // text stops (needs EngineOptions::token_bytes)
   std::vector<LogitsProcessor> logits_processors;
   TokenRewriter rewrite;
+  SteeringProvider steer;
   TokenCallback on_token;
   FinishCallback on_finish;
 };
@@ -68,6 +74,7 @@ struct EngineOptions {
   int64_t max_len = 0;        // context per sequence; 0 = the model's max_position_embeddings
   int64_t prefill_tokens = 4096;  // most prompt tokens prefilled in one step (at least one prompt)
   std::function<std::string(int64_t)> token_bytes;  // detokenizer; enables text and stop strings
+  bool steer_last_row_only = false;  // optillm's [-1, -1, :]: only a batch's last row is steered
 };
 
 struct EngineStats {
@@ -101,6 +108,8 @@ class Engine {
  private:
   struct Sequence;
   void admit_and_prefill();
+  // The steering adds for a batch whose row b's last position is cols[b].
+  void steering_hooks(const std::vector<Sequence*>& batch, const std::vector<int64_t>& cols, ResidualHooks& hooks);
   void decode_active();
   // Samples and appends the next token from `logits` (f32, vocab); may finish the sequence.
   void advance(Sequence& seq, float* logits);

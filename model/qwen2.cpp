@@ -45,16 +45,46 @@ torch::Tensor Qwen2Model::head_weight() {
   return config_.tie_word_embeddings ? body->embed_tokens->weight : lm_head->weight;
 }
 
-torch::Tensor Qwen2Model::run_layers(torch::Tensor x, const AttentionContext& ctx) {
-  for (auto& layer : *body->layers) x = layer->as<DecoderLayerImpl>()->forward(x, ctx);
+torch::Tensor Qwen2Model::run_layers(torch::Tensor x, const AttentionContext& ctx, ResidualHooks* hooks) {
+  if (hooks) {
+    hooks->captured.clear();
+    const size_t n = hooks->add_layers.size();
+    AUTOTHINK_CHECK(hooks->add_rows.size() == n && hooks->add_cols.size() == n &&
+                        (n == 0 || (hooks->add_deltas.dim() == 2 && hooks->add_deltas.size(0) == static_cast<int64_t>(n))),
+                    "ResidualHooks: add_layers, add_rows, add_cols and add_deltas must have one entry per add");
+  }
+  int64_t index = 0;
+  for (auto& layer : *body->layers) {
+    x = layer->as<DecoderLayerImpl>()->forward(x, ctx);
+    if (hooks) {
+      std::vector<int64_t> picks;
+      for (size_t i = 0; i < hooks->add_layers.size(); ++i)
+        if (hooks->add_layers[i] == index) picks.push_back(static_cast<int64_t>(i));
+      if (!picks.empty()) {
+        auto opts = torch::TensorOptions().dtype(torch::kLong);
+        auto pick = torch::tensor(picks, opts);
+        std::vector<int64_t> rows, cols;
+        for (auto i : picks) {
+          rows.push_back(hooks->add_rows[i]);
+          cols.push_back(hooks->add_cols[i]);
+        }
+        auto r = torch::tensor(rows, opts).to(x.device()), c = torch::tensor(cols, opts).to(x.device());
+        // Out of place: a layer's output may be a view the caller still holds.
+        x = x.index_put({r, c}, hooks->add_deltas.index_select(0, pick.to(hooks->add_deltas.device())).to(x.device(), x.scalar_type()),
+                        /*accumulate=*/true);
+      }
+      if (std::find(hooks->capture.begin(), hooks->capture.end(), index) != hooks->capture.end()) hooks->captured.push_back(x);
+    }
+    ++index;
+  }
   return body->norm(x);
 }
 
-torch::Tensor Qwen2Model::forward_hidden(const torch::Tensor& input_ids) {
+torch::Tensor Qwen2Model::forward_hidden(const torch::Tensor& input_ids, ResidualHooks* hooks) {
   qwen2_check_ids(input_ids, "forward_hidden: input_ids");
   auto x = embed(input_ids);
   auto ctx = causal_context(rotary_, input_ids.size(0), input_ids.size(1), x.scalar_type(), x.device());
-  return run_layers(x, ctx);
+  return run_layers(x, ctx, hooks);
 }
 
 torch::Tensor Qwen2Model::logits(const torch::Tensor& hidden) {
@@ -62,7 +92,7 @@ torch::Tensor Qwen2Model::logits(const torch::Tensor& hidden) {
 }
 
 torch::Tensor Qwen2Model::forward_cached(const torch::Tensor& input_ids, const torch::Tensor& positions,
-                                         const torch::Tensor& slots, KVCache& cache) {
+                                         const torch::Tensor& slots, KVCache& cache, ResidualHooks* hooks) {
   torch::NoGradGuard no_grad;
   qwen2_check_ids(input_ids, "forward_cached: input_ids");
   qwen2_check_ids(positions, "forward_cached: positions");
@@ -97,7 +127,7 @@ torch::Tensor Qwen2Model::forward_cached(const torch::Tensor& input_ids, const t
 
   auto x = embed(input_ids.to(dev));
   std::tie(ctx.cos, ctx.sin) = rotary_.lookup(pos, x.scalar_type(), max_pos);
-  return run_layers(x, ctx);
+  return run_layers(x, ctx, hooks);
 }
 
 std::vector<torch::Tensor> Qwen2Model::mtp_logits(const torch::Tensor& hidden, const torch::Tensor& input_ids) {

@@ -20,6 +20,7 @@
 //     keys of its slot at key_pos <= position (those must have been written, by this call or an
 //     earlier one). Only positions 0..max(positions) are read. Rows must use distinct slots.
 //     Runs without autograd. Throws autothink::Error if a position is >= cache.max_len().
+//   Both forwards take optional ResidualHooks (below): steering adds, layer-output captures.
 //   mtp_logits(hidden [B,T,H] from forward_hidden, input_ids [B,T]) → D tensors, f32:
 //     entry k-1 (module k) has shape [B, T-k, V]; its row i predicts token input_ids[:, i+k+1].
 //     So the loss pairs logits[k-1][:, 0 : T-k-1] with targets input_ids[:, k+1 : T]; the last
@@ -37,6 +38,17 @@
 #include "model/qwen2_layers.hpp"
 
 namespace autothink::model {
+
+// Edits and reads of the residual stream between decoder layers. After layer add_layers[i], row
+// add_rows[i] at position add_cols[i] gains add_deltas[i] (steering; add_deltas [n,H] in the model
+// dtype). The outputs of the layers listed in `capture` (after any add) land in `captured`, in
+// that order, each [B,T,H] (PTS's activations, the complexity classifier's features).
+struct ResidualHooks {
+  std::vector<int64_t> add_layers, add_rows, add_cols;
+  torch::Tensor add_deltas;
+  std::vector<int64_t> capture;
+  std::vector<torch::Tensor> captured;
+};
 
 // The "model." part: embedding, decoder layers, final norm.
 class Qwen2BodyImpl : public torch::nn::Module {
@@ -58,10 +70,10 @@ class Qwen2Model : public torch::nn::Module {
   torch::ScalarType dtype() const;
   torch::Device device() const;
 
-  torch::Tensor forward_hidden(const torch::Tensor& input_ids);
+  torch::Tensor forward_hidden(const torch::Tensor& input_ids, ResidualHooks* hooks = nullptr);
   torch::Tensor logits(const torch::Tensor& hidden);
   torch::Tensor forward_cached(const torch::Tensor& input_ids, const torch::Tensor& positions, const torch::Tensor& slots,
-                               KVCache& cache);
+                               KVCache& cache, ResidualHooks* hooks = nullptr);
   std::vector<torch::Tensor> mtp_logits(const torch::Tensor& hidden, const torch::Tensor& input_ids);
 
   torch::Tensor embed(const torch::Tensor& input_ids);
@@ -75,7 +87,7 @@ class Qwen2Model : public torch::nn::Module {
   torch::nn::ModuleList mtp{nullptr};  // null when depth 0
 
  private:
-  torch::Tensor run_layers(torch::Tensor x, const AttentionContext& ctx);
+  torch::Tensor run_layers(torch::Tensor x, const AttentionContext& ctx, ResidualHooks* hooks);
   ModelConfig config_;
   RotaryTable rotary_;
 };

@@ -64,3 +64,23 @@ if [ ! -f "$llama_models/.stamp-$llama_sdist" ]; then
   fi
   rm -rf "$tmp"
 fi
+
+# 4. optillm's AutoThink sources (classifier.py, steering.py, processor.py), from its wheel on PyPI
+#    (exact pin, --no-deps: importing the package pulls its proxy server's dependencies), into
+#    .deps/optillm/autothink. The steering and classifier parity tests load them by file path.
+optillm_pin="optillm==0.4.0"
+optillm_dir=".deps/optillm"
+if [ ! -f "$optillm_dir/.stamp-$optillm_pin" ]; then
+  tmp=$(mktemp -d)
+  if "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps "$optillm_pin" -d "$tmp"; then
+    rm -rf "$optillm_dir" && mkdir -p "$optillm_dir"
+    "$venv/bin/python" -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [z.extract(n, sys.argv[2]) for n in z.namelist() if n.startswith("optillm/autothink/")]' \
+      "$(ls "$tmp"/optillm-*.whl)" "$tmp/x"
+    cp -r "$tmp/x/optillm/autothink" "$optillm_dir/"
+    touch "$optillm_dir/.stamp-$optillm_pin"
+    echo "deps.sh: optillm's autothink sources in $optillm_dir"
+  else
+    echo "deps.sh: could not download $optillm_pin; the optillm parity tests will skip" >&2
+  fi
+  rm -rf "$tmp"
+fi
