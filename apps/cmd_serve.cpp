@@ -38,6 +38,12 @@ struct ServeSection {
   std::string device = "cpu";
   std::string dtype;
   std::string chat_template;
+  std::string classifier = "heuristic";
+  std::string steering;
+  int64_t steering_layer = -1;
+  std::string steering_mode = "fixed";
+  int budget_high_min = 1024, budget_high_max = 4096, budget_low_min = 256, budget_low_max = 1024;
+  int max_thoughts = 64;
   template <class V> void fields(V& v) {
     v("host", host, "listen address");
     v("port", port, "listen port (0 = any free port)");
@@ -57,6 +63,15 @@ struct ServeSection {
     v("dtype", dtype, "float32 | bfloat16 | float16 (default: the checkpoint's)");
     v("chat_template", chat_template,
       "kat | qwen2.5 | qwen3 | deepseek-r1 (default: recognised from tokenizer_config.json, else kat)");
+    v("classifier", classifier, "think_mode adaptive: heuristic (optillm's rule) | model (the folder's classifier, `autothink classifier train`)");
+    v("steering", steering, "think_mode adaptive: steering vectors (PTS JSONL, `autothink pts`); empty = none");
+    v("steering_layer", steering_layer, "decoder layer for records without steering_layer (all records in optillm mode)");
+    v("steering_mode", steering_mode, "fixed (ours) | optillm (its matching and layer faults, where deterministic)");
+    v("budget_high_min", budget_high_min, "think_mode adaptive: least thinking tokens of a HIGH query (optillm 1024)");
+    v("budget_high_max", budget_high_max, "most thinking tokens of a HIGH query (optillm 4096)");
+    v("budget_low_min", budget_low_min, "least thinking tokens of a LOW query (optillm 256)");
+    v("budget_low_max", budget_low_max, "most thinking tokens of a LOW query (optillm 1024)");
+    v("max_thoughts", max_thoughts, "thoughts (continuation cues) after which </think> is forced (optillm 64)");
   }
 };
 AUTOTHINK_CONFIG_SECTION("serve", ServeSection);
@@ -66,8 +81,9 @@ namespace {
 struct ServeArgs {
   ConfigArgs config;
   std::string model_dir;
-  std::string host, api_key, model_name, chat_template;
+  std::string host, api_key, model_name, chat_template, classifier, steering, steering_mode;
   int port = 8000, max_batch = 16, max_queue = 64, threads = 2;
+  int64_t steering_layer = -1;
 };
 
 void run_serve(const ServeArgs& args, CLI::App* cmd) {
@@ -82,6 +98,10 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   if (given("--max-batch")) s.max_batch = args.max_batch;
   if (given("--max-queue")) s.max_queue = args.max_queue;
   if (given("--threads")) s.threads = args.threads;
+  if (given("--classifier")) s.classifier = args.classifier;
+  if (given("--steering")) s.steering = args.steering;
+  if (given("--steering-layer")) s.steering_layer = args.steering_layer;
+  if (given("--steering-mode")) s.steering_mode = args.steering_mode;
   if (s.port < 0 || s.port > 65535) throw Error("port " + std::to_string(s.port) + " is out of range", "serve.port");
   if (s.max_queue < 0) throw Error("max_queue must be >= 0", "serve.max_queue");
 
@@ -110,6 +130,13 @@ void run_serve(const ServeArgs& args, CLI::App* cmd) {
   mo.http.read_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.read_timeout_s * 1000));
   mo.http.write_timeout = std::chrono::milliseconds(static_cast<int64_t>(s.write_timeout_s * 1000));
   mo.http.api_key = s.api_key;
+  mo.classifier = s.classifier;
+  mo.steering = s.steering;
+  mo.steering_layer = s.steering_layer;
+  mo.steering_mode = s.steering_mode;
+  mo.budget_high = {s.budget_high_min, s.budget_high_max};
+  mo.budget_low = {s.budget_low_min, s.budget_low_max};
+  mo.max_thoughts = s.max_thoughts;
   serve::ModelServer server(mo);
   log::info("serving '", server.model_name(), "' (context ", server.context(), ", max batch ", s.max_batch, ") at ",
             server.url(), "/v1", s.api_key.empty() ? "" : " (API key required)");
@@ -137,6 +164,14 @@ void setup_serve(CLI::App& root) {
   cmd->add_option("--max-batch", args->max_batch, "Sequences decoded together [serve.max_batch, default 16]");
   cmd->add_option("--max-queue", args->max_queue, "Sequences that may wait for a slot; more get 429 [serve.max_queue, default 64]");
   cmd->add_option("--threads", args->threads, "HTTP I/O threads [serve.threads, default 2]");
+  cmd->add_option("--classifier", args->classifier,
+                  "Complexity classifier of think_mode \"adaptive\": heuristic | model [serve.classifier, default heuristic]")
+      ->check(CLI::IsMember({"heuristic", "model"}));
+  cmd->add_option("--steering", args->steering, "Steering vectors (PTS JSONL) for adaptive requests [serve.steering]")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--steering-layer", args->steering_layer, "Layer for records without steering_layer [serve.steering_layer]");
+  cmd->add_option("--steering-mode", args->steering_mode, "fixed | optillm [serve.steering_mode, default fixed]")
+      ->check(CLI::IsMember({"fixed", "optillm"}));
   add_config_options(cmd, args->config, false);
   cmd->footer(
       "Example:\n"
@@ -145,6 +180,10 @@ void setup_serve(CLI::App& root) {
       "    \"messages\": [{\"role\": \"user\", \"content\": \"What is 17 + 25?\"}],\n"
       "    \"think_mode\": \"auto\", \"thinking_budget\": 256, \"max_tokens\": 300, \"stream\": false}'\n"
       "The reply's message has content (the answer), reasoning_content, judge and think_mode.\n"
+      "think_mode \"adaptive\" (optillm's AutoThink): the classifier labels the query HIGH or LOW, thinking is forced\n"
+      "within that class's budget (serve.budget_*; an early </think> becomes a cue such as \"Wait,\"), steered by\n"
+      "--steering vectors; message.autothink reports complexity, min, max, thoughts and steering_pattern.\n"
+      "\"thinking_budget\": {\"min\": N, \"max\": M} sets the range directly (an integer is the max).\n"
       "SIGTERM / Ctrl-C: stop accepting, finish running requests (serve.shutdown_grace_s), exit 0.");
   cmd->callback([args, cmd]() { run_serve(*args, cmd); });
 }

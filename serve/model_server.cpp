@@ -9,7 +9,9 @@
 #include "data/tokenizer.hpp"
 #include "model/checkpoint.hpp"
 #include "model/engine.hpp"
+#include "model/complexity_model.hpp"
 #include "model/engine_generator.hpp"
+#include "model/steering.hpp"
 #include "serve/api_service.hpp"
 #include "serve/engine_backend.hpp"
 #include "serve/metrics.hpp"
@@ -26,6 +28,47 @@ struct ModelServer::Stack {
   std::unique_ptr<HttpServer> server;
   bool stopped = false;
 };
+
+namespace {
+// The adaptive mode's parts, loaded once: the classifier and the steering library.
+AutoThinkOptions autothink_options(const ModelServerOptions& o, const std::shared_ptr<model::Qwen2Model>& net,
+                                   const std::shared_ptr<const data::Tokenizer>& tokenizer) {
+  AutoThinkOptions a;
+  for (const auto* range : {&o.budget_high, &o.budget_low})
+    if (range->min < 0 || range->max < 1 || range->min > range->max)
+      throw Error("a thinking budget needs 0 <= min <= max and max >= 1", "serve.budget_high_* / serve.budget_low_*");
+  if (o.max_thoughts < 1) throw Error("max_thoughts must be >= 1", "serve.max_thoughts");
+  a.high = o.budget_high;
+  a.low = o.budget_low;
+  a.max_thoughts = o.max_thoughts;
+  if (o.classifier == "model") {
+    a.classifier = std::make_shared<model::ModelComplexity>(o.model_dir, net, tokenizer);
+  } else if (o.classifier != "heuristic") {
+    throw Error("unknown classifier '" + o.classifier + "'", "--classifier", "use heuristic or model");
+  }
+  if (o.steering_mode != "fixed" && o.steering_mode != "optillm")
+    throw Error("unknown steering mode '" + o.steering_mode + "'", "--steering-mode", "use fixed or optillm");
+  if (!o.steering.empty()) {
+    model::SteeringOptions so;
+    so.target_layer = o.steering_layer;
+    so.mode = o.steering_mode == "optillm" ? model::SteeringMode::optillm : model::SteeringMode::fixed;
+    auto encode = [tokenizer](const std::string& text) {
+      auto ids = tokenizer->encode_text(text);
+      return std::vector<int64_t>(ids.begin(), ids.end());
+    };
+    auto decode = [tokenizer](const std::vector<int64_t>& ids) {
+      return tokenizer->decode(std::vector<int>(ids.begin(), ids.end()));
+    };
+    a.steering = std::make_shared<const model::SteeringLibrary>(model::read_steering_records(o.steering), so,
+                                                                 net->config().hidden_size,
+                                                                 net->config().num_hidden_layers, encode, decode);
+    log::info("steering: ", a.steering->records().size(), " vectors from ", o.steering, " (", o.steering_mode, ")");
+  }
+  log::info("adaptive think mode: classifier ", o.classifier, ", HIGH ", a.high.min, "-", a.high.max, ", LOW ", a.low.min,
+            "-", a.low.max, " thinking tokens, at most ", a.max_thoughts, " thoughts");
+  return a;
+}
+}  // namespace
 
 ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(options)), stack_(std::make_unique<Stack>()) {
   namespace fs = std::filesystem;
@@ -49,8 +92,10 @@ ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(option
       std::make_shared<const data::Tokenizer>(data::resolve_tokenizer_path(options_.model_dir), tokenizer_options);
   auto net = model::load_model(options_.model_dir, device, dtype);
   net->eval();
-  auto engine = std::make_unique<model::Engine>(
-      net, model::make_engine_options(*stack_->tokenizer, options_.max_batch, options_.context));
+  auto engine_options = model::make_engine_options(*stack_->tokenizer, options_.max_batch, options_.context);
+  engine_options.steer_last_row_only = options_.steering_mode == "optillm";
+  AutoThinkOptions autothink = autothink_options(options_, net, stack_->tokenizer);
+  auto engine = std::make_unique<model::Engine>(net, engine_options);
   context_ = engine->options().max_len;
   stack_->scheduler = std::make_unique<Scheduler>(std::make_unique<ModelEngineBackend<>>(std::move(engine)),
                                                   SchedulerOptions{options_.max_queue}, &stack_->metrics);
@@ -59,6 +104,7 @@ ModelServer::ModelServer(ModelServerOptions options) : options_(std::move(option
   so.default_max_tokens = options_.default_max_tokens;
   so.max_n = options_.max_n;
   so.chat = make_chat_format(chat, *stack_->tokenizer, net->config().eos_token_ids);
+  so.autothink = std::move(autothink);
   log::info("chat template: ", format::to_string(chat.family), " (", chat.source, "), tokenizer: ", stack_->tokenizer->kind());
   stack_->service = std::make_unique<ApiService>(so, stack_->tokenizer, *stack_->scheduler, stack_->metrics);
   stack_->server = std::make_unique<HttpServer>(options_.http, stack_->service->handler());

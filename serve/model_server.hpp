@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "serve/autothink_policy.hpp"
 #include "serve/http_server.hpp"
 
 namespace autothink::serve {
@@ -24,6 +25,13 @@ struct ModelServerOptions {
   int default_max_tokens = 1024;
   int max_n = 16;
   HttpServerOptions http;       // host, port (0 = any free one), threads, limits, api_key
+  // think_mode "adaptive" (serve/autothink_policy.hpp):
+  std::string classifier = "heuristic";  // heuristic | model (the folder's classifier.safetensors)
+  std::string steering;                  // PTS JSONL of steering vectors ("" = none)
+  int64_t steering_layer = -1;           // records without steering_layer (all, in optillm mode)
+  std::string steering_mode = "fixed";   // fixed | optillm (its faults, where deterministic)
+  BudgetRange budget_high{1024, 4096}, budget_low{256, 1024};
+  int max_thoughts = 64;
 };
 
 class ModelServer {

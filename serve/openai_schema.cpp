@@ -135,7 +135,20 @@ void parse_common(const json& doc, const SchemaLimits& limits, GenerationRequest
     if (!so->is_object()) throw schema_wrong_type("stream_options", "an object", *so);
     if (auto u = schema_bool(*so, "include_usage", "stream_options.include_usage")) r.include_usage = *u;
   }
-  if (auto b = schema_int(doc, "thinking_budget")) {
+  if (const json* tb = schema_field(doc, "thinking_budget"); tb && tb->is_object()) {
+    for (const auto& [key, value] : tb->items())
+      if (key != "min" && key != "max")
+        throw invalid_request("'thinking_budget' takes \"min\" and \"max\", not \"" + key + "\"", "thinking_budget." + key);
+    auto min = schema_int(*tb, "min"), max = schema_int(*tb, "max");
+    if ((min && *min < 0) || (max && *max < 0))
+      throw invalid_request("'thinking_budget' min and max must be >= 0", "thinking_budget");
+    if (min && max && *max > 0 && *min > *max)
+      throw invalid_request("'thinking_budget.min' (" + std::to_string(*min) + ") exceeds 'thinking_budget.max' (" +
+                                std::to_string(*max) + ")",
+                            "thinking_budget.min");
+    if (min) r.thinking_min = static_cast<int>(std::min<int64_t>(*min, INT32_MAX));
+    if (max) r.thinking_budget = static_cast<int>(std::min<int64_t>(*max, INT32_MAX));
+  } else if (auto b = schema_int(doc, "thinking_budget")) {
     if (*b < 0) throw invalid_request("'thinking_budget' must be >= 0 (0 = unlimited)", "thinking_budget");
     r.thinking_budget = static_cast<int>(std::min<int64_t>(*b, INT32_MAX));
   }
@@ -211,8 +224,15 @@ ChatRequest parse_chat_request(std::string_view body, const SchemaLimits& limits
       r.think_mode = *on ? format::PromptMode::on : format::PromptMode::off;
   }
   if (auto mode = schema_string(doc, "think_mode")) {  // wins over chat_template_kwargs
-    if (auto parsed = format::prompt_mode_from_string(*mode)) r.think_mode = *parsed;
-    else throw invalid_request("'think_mode' must be \"auto\", \"on\" or \"off\", got \"" + *mode + "\"", "think_mode");
+    if (*mode == "adaptive") {  // optillm's AutoThink: forced thinking within a classified budget
+      r.adaptive = true;
+      r.think_mode = format::PromptMode::on;
+    } else if (auto parsed = format::prompt_mode_from_string(*mode)) {
+      r.think_mode = *parsed;
+    } else {
+      throw invalid_request("'think_mode' must be \"auto\", \"on\", \"off\" or \"adaptive\", got \"" + *mode + "\"",
+                            "think_mode");
+    }
   }
   return r;
 }

@@ -25,13 +25,15 @@ struct GenerationRequest {
   int n = 1;
   bool stream = false;
   bool include_usage = false;       // stream_options.include_usage
-  int thinking_budget = 0;          // max reasoning tokens; 0 = unlimited
+  int thinking_budget = 0;          // max reasoning tokens; 0 = unlimited ("thinking_budget": N or {"max": N})
+  int thinking_min = 0;             // "thinking_budget": {"min": N}: an early </think> becomes a continuation cue
   bool skip_special_tokens = true;  // completions only: false keeps the tag literals in `text`
 };
 
 struct ChatRequest : GenerationRequest {
   format::Conversation conversation;                        // ends with a user turn
   format::PromptMode think_mode = format::PromptMode::automatic;
+  bool adaptive = false;  // think_mode "adaptive": classify the query, think on within its class's budget
 };
 
 struct CompletionRequest : GenerationRequest {

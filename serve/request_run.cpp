@@ -30,7 +30,26 @@ struct ChoiceState {
   std::string text;  // completions: the returned text
   std::string finish_reason;
   int completion_tokens = 0, reasoning_tokens = 0;
+  // think_mode "adaptive": the decision, what the budget did, the steering matcher (if any).
+  std::optional<AutoThinkDecision> autothink;
+  std::shared_ptr<model::ThinkBudgetReport> budget;
+  std::shared_ptr<model::SteeringMatcher> matcher;
 };
+
+// choices[i].message.autothink (and the stream's delta.autothink): the decision when it is made,
+// the thoughts and the steering pattern when the choice ends.
+json autothink_decided_json(const AutoThinkDecision& d) {
+  return {{"complexity", data::complexity_name(d.complexity.label)},
+          {"complexity_score", d.complexity.score},
+          {"classifier", d.complexity.classifier},
+          {"min", d.budget.min},
+          {"max", d.budget.max}};
+}
+json autothink_outcome_json(const ChoiceState& c) {
+  const auto* steered = c.matcher ? c.matcher->active() : nullptr;
+  return {{"thoughts", c.budget ? c.budget->thoughts : 0},
+          {"steering_pattern", steered ? json(steered->pattern) : json(nullptr)}};
+}
 
 class RequestRun {
  public:
@@ -108,7 +127,8 @@ void RequestRun::on_finish(ChoiceState& c, const model::SequenceResult& result, 
   if (stream_) {
     if (endpoint_ == Endpoint::chat) {
       if (!tail.empty()) emit(chunk(json::array({chat_choice_chunk(c.index, tail.to_json())})));
-      emit(chunk(json::array({chat_choice_chunk(c.index, json::object(), c.finish_reason)})));
+      emit(chunk(json::array({chat_choice_chunk(
+          c.index, c.autothink ? json{{"autothink", autothink_outcome_json(c)}} : json::object(), c.finish_reason)})));
     } else {
       emit(chunk(json::array({text_choice_chunk(c.index, c.raw.finish(), c.finish_reason)})));
     }
@@ -135,6 +155,7 @@ void RequestRun::start(const std::vector<ChatDelta>& first_deltas) {
     json delta = first_deltas[c.index].to_json();
     delta["role"] = "assistant";
     if (!delta.contains("content")) delta["content"] = "";
+    if (c.autothink) delta["autothink"] = autothink_decided_json(*c.autothink);
     emit(chunk(json::array({chat_choice_chunk(c.index, delta)})));
   }
 }
@@ -168,15 +189,17 @@ json RequestRun::whole_reply(const json& usage) const {
   for (auto& c : choices) {
     const auto& result = c.parsed->result();
     if (endpoint_ == Endpoint::chat) {
-      out.push_back({{"index", c.index},
-                     {"message",
-                      {{"role", "assistant"},
-                       {"content", result.answer},
-                       {"reasoning_content", result.reasoning},
-                       {"judge", result.judge},
-                       {"think_mode", to_string(result.mode)}}},
-                     {"logprobs", nullptr},
-                     {"finish_reason", c.finish_reason}});
+      json message = {{"role", "assistant"},
+                      {"content", result.answer},
+                      {"reasoning_content", result.reasoning},
+                      {"judge", result.judge},
+                      {"think_mode", to_string(result.mode)}};
+      if (c.autothink) {
+        json at = autothink_decided_json(*c.autothink);
+        at.update(autothink_outcome_json(c));
+        message["autothink"] = std::move(at);
+      }
+      out.push_back({{"index", c.index}, {"message", message}, {"logprobs", nullptr}, {"finish_reason", c.finish_reason}});
     } else {
       out.push_back({{"index", c.index},
                      {"text", c.text},
@@ -230,10 +253,32 @@ uint64_t random_seed() {
 }
 
 // Choice `index`'s engine sequence: sampling, stops, logits processors, and callbacks into `run`.
+// The think budget of a choice: an adaptive plan's classified range (with max_thoughts), else the
+// request's thinking_budget {min, max}. Inactive (no rewriter) when neither sets anything.
+model::ThinkBudgetSpec budget_spec(const SequencePlan& plan, const GenerationRequest& req, const AutoThinkOptions& options,
+                                   const data::Tokenizer& tokenizer) {
+  model::ThinkBudgetSpec spec;
+  if (plan.autothink) {
+    spec.min = plan.autothink->budget.min;
+    spec.max = plan.autothink->budget.max;
+    spec.max_thoughts = options.max_thoughts;
+  } else {
+    spec.min = req.thinking_min;
+    if (req.thinking_budget > 0) spec.max = req.thinking_budget;
+  }
+  if (spec.min > 0)  // cues are plain text (optillm encodes them with special tokens: a BOS)
+    for (const auto& cue : options.cues) {
+      auto ids = tokenizer.encode_text(cue);
+      if (!ids.empty()) spec.cues.emplace_back(ids.begin(), ids.end());
+    }
+  return spec;
+}
+
 model::SequenceRequest make_sequence(const std::shared_ptr<RequestRun>& run, int index, const SequencePlan& plan,
-                                     const GenerationRequest& req, const data::Tokenizer& tokenizer, int max_tokens,
+                                     const GenerationRequest& req, const ServiceContext& context, int max_tokens,
                                      uint64_t seed, const ThinkTokens& think, bool in_think,
                                      const std::vector<int64_t>& stop_ids) {
+  const data::Tokenizer& tokenizer = *context.tokenizer;
   model::SequenceRequest s;
   s.prompt = plan.prompt;
   s.sampling.temperature = static_cast<float>(req.temperature);
@@ -248,10 +293,17 @@ model::SequenceRequest make_sequence(const std::shared_ptr<RequestRun>& run, int
   s.logits_processors.push_back([tok_vocab](const model::SequenceView&, float* logits, int64_t vocab) {
     for (int64_t i = tok_vocab; i < vocab; ++i) logits[i] = -std::numeric_limits<float>::infinity();
   });
-  if (req.thinking_budget > 0) {
-    model::ThinkBudgetSpec spec;
-    spec.max = req.thinking_budget;
-    s.rewrite = model::make_think_budget(think, spec, in_think, s.seed);
+  ChoiceState& choice = run->choices[index];
+  choice.autothink = plan.autothink;
+  const model::ThinkBudgetSpec spec = budget_spec(plan, req, context.options.autothink, tokenizer);
+  if (spec.active()) {
+    choice.budget = std::make_shared<model::ThinkBudgetReport>();
+    s.rewrite = model::make_think_budget(think, spec, in_think, s.seed, choice.budget);
+  }
+  if (plan.autothink && context.options.autothink.steering) {
+    auto matcher = context.options.autothink.steering->matcher();
+    choice.matcher = matcher;
+    s.steer = [matcher](const model::SequenceView& view) { return matcher->update(view); };
   }
   s.on_token = [run, index](const model::SequenceView&, int64_t token, const std::string& piece) {
     std::lock_guard<std::mutex> lock(run->mutex);
@@ -303,7 +355,7 @@ void run_request(const ServiceContext& context, Endpoint endpoint, const Generat
       c.parsed = std::make_unique<ChatChoiceOutput>(context.options.chat.kat() ? OutputFormat::kat : OutputFormat::think_tags);
       first_deltas.push_back(c.parsed->feed(plans[p].prefill));
       job.sequences.push_back(
-          make_sequence(run, index, plans[p], request, *context.tokenizer, max_tokens, seed, think, in_think, stop_ids));
+          make_sequence(run, index, plans[p], request, context, max_tokens, seed, think, in_think, stop_ids));
     }
   }
   job.on_error = [run](const std::string& message) {

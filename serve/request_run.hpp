@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ enum class Endpoint { chat, completion };
 struct SequencePlan {
   std::vector<int64_t> prompt;
   std::string prefill;
+  std::optional<AutoThinkDecision> autothink;  // think_mode "adaptive"
 };
 
 // Throws ApiException for a request that cannot run (a prompt or max_tokens past the context);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "data/tokenizer.hpp"
+#include "serve/autothink_policy.hpp"
 #include "serve/chat_format.hpp"
 #include "serve/metrics.hpp"
 #include "serve/scheduler.hpp"
@@ -17,6 +18,7 @@ struct ServiceOptions {
   int max_n = 16;
   int retry_after_s = 1;          // Retry-After of 429 / 503 answers
   ChatFormat chat;                // the model's chat template family, stops, think tokens (default KAT)
+  AutoThinkOptions autothink;     // think_mode "adaptive": classifier, budgets, steering
 };
 
 struct ServiceContext {

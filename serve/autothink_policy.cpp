@@ -1,0 +1,20 @@
+// The adaptive think mode's decision (see autothink_policy.hpp).
+#include "serve/autothink_policy.hpp"
+
+namespace autothink::serve {
+
+std::string autothink_query(const format::Conversation& conversation) {
+  for (auto it = conversation.messages.rbegin(); it != conversation.messages.rend(); ++it)
+    if (it->role == "user") return it->content;
+  return {};
+}
+
+AutoThinkDecision decide_autothink(const AutoThinkOptions& options, const std::string& query) {
+  static const data::HeuristicComplexity heuristic;
+  AutoThinkDecision d;
+  d.complexity = options.classifier ? options.classifier->classify(query) : heuristic.classify(query);
+  d.budget = d.complexity.label == data::Complexity::high ? options.high : options.low;
+  return d;
+}
+
+}  // namespace autothink::serve
