@@ -12,6 +12,7 @@
 #include "model/checkpoint.hpp"
 #include "model/engine.hpp"
 #include "model/engine_generator.hpp"
+#include "model/steering.hpp"
 #include "serve/model_server.hpp"
 #include "serve/openai_client.hpp"
 
@@ -46,7 +47,20 @@ class EngineSource : public GeneratorSource {
     const int64_t len = std::min<int64_t>(net->config().max_position_embeddings,
                                           context_for(*tokenizer_, questions, max_tokens));
     engine_ = std::make_unique<model::Engine>(net, model::make_engine_options(*tokenizer_, std::max<int64_t>(1, max_batch), len));
-    generator_ = std::make_unique<model::EngineGenerator>(*engine_, *tokenizer_);
+    if (!args.steering.empty()) {
+      model::SteeringOptions so;
+      so.target_layer = args.steering_layer;
+      const data::Tokenizer* tok = &*tokenizer_;
+      steering_ = std::make_unique<model::SteeringLibrary>(
+          model::read_steering_records(args.steering), so, net->config().hidden_size, net->config().num_hidden_layers,
+          [tok](const std::string& text) {
+            auto ids = tok->encode_text(text);
+            return std::vector<int64_t>(ids.begin(), ids.end());
+          },
+          [tok](const std::vector<int64_t>& ids) { return tok->decode(std::vector<int>(ids.begin(), ids.end())); });
+      log::info("steering: ", steering_->records().size(), " vectors from ", args.steering);
+    }
+    generator_ = std::make_unique<model::EngineGenerator>(*engine_, *tokenizer_, steering_.get());
   }
   data::Generator& generator() override { return *generator_; }
   const data::Tokenizer* tokenizer() const override { return &*tokenizer_; }
@@ -56,6 +70,7 @@ class EngineSource : public GeneratorSource {
   std::string dir_, device_;
   std::optional<data::Tokenizer> tokenizer_;
   std::unique_ptr<model::Engine> engine_;
+  std::unique_ptr<model::SteeringLibrary> steering_;
   std::unique_ptr<model::EngineGenerator> generator_;
 };
 
@@ -161,6 +176,8 @@ std::unique_ptr<GeneratorSource> open_generator(const GeneratorArgs& args, int64
     throw Error("give exactly one of --model DIR and --endpoint URL", "completion source");
   if (args.serve && args.model_dir.empty()) throw Error("--serve needs --model DIR", "--serve");
   if (!args.api.empty() && args.endpoint.empty() && !args.serve) throw Error("--api needs --endpoint or --serve", "--api");
+  if (!args.steering.empty() && (args.model_dir.empty() || args.serve))
+    throw Error("steering vectors apply in-process only", "--steering", "evaluate with --model DIR (without --serve)");
   if (!args.endpoint.empty()) return std::make_unique<EndpointSource>(args);
   if (!std::filesystem::is_directory(args.model_dir))
     throw Error("model folder not found: " + args.model_dir, "--model", "train one with `autothink train`");

@@ -25,6 +25,8 @@ struct GeneratorArgs {
   int concurrency = 8;     // endpoint: requests in flight
   std::string api;         // endpoint: "completions" | "chat" ("" = completions, or chat with --serve)
   bool serve = false;      // --model: serve it on 127.0.0.1 and go through the HTTP API
+  std::string steering;    // --model (in-process): steering vectors (PTS JSONL) for inputs that ask
+  int64_t steering_layer = -1;
 };
 
 // Adds --model, --endpoint (exactly one is required at run time), --api-key, --model-name,

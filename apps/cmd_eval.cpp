@@ -26,10 +26,13 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/shell_quote.hpp"
+#include "data/complexity.hpp"
 #include "data/eval.hpp"
 #include "data/eval_compare.hpp"
 #include "data/synth.hpp"
 #include "data/tagging.hpp"
+#include "model/checkpoint.hpp"
+#include "model/complexity_model.hpp"
 
 namespace autothink::apps {
 namespace {
@@ -139,6 +142,53 @@ void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalA
     std::printf("wrote %s\n", png.string().c_str());
 }
 
+// The inference-time AutoThink settings the config asks for (eval.budget_*, eval.adaptive,
+// eval.steering), their classifiers' labels computed up front.
+std::vector<data::BudgetSetting> budget_settings(const data::EvalOptions& o, const EvalArgs& args,
+                                                 const std::vector<data::SynthRecord>& queries) {
+  std::vector<data::BudgetSetting> out;
+  if (o.budget_max > 0) {
+    const data::ThinkingBudget b{static_cast<int>(o.budget_min), static_cast<int>(o.budget_max), 0, false};
+    out.push_back({"budget " + std::to_string(o.budget_min) + "-" + std::to_string(o.budget_max),
+                   [b](const data::SynthRecord&) { return b; }});
+  }
+  if (!o.adaptive) {
+    if (!o.steering.empty()) throw Error("steering is part of the adaptive settings", "eval.steering", "set eval.adaptive=true");
+    return out;
+  }
+  auto labels = std::make_shared<std::map<std::string, std::map<std::string, bool>>>();  // classifier -> id -> HIGH
+  data::HeuristicComplexity heuristic;
+  for (const auto& q : queries) (*labels)["heuristic"][q.id] = heuristic.classify(q.question).label == data::Complexity::high;
+  const fs::path dir = args.source.model_dir;
+  if (!dir.empty() && fs::exists(dir / "classifier.json")) {
+    auto net = model::load_model(dir);
+    net->eval();
+    model::ModelComplexity classifier(dir, net, std::make_shared<data::Tokenizer>(dir.string()));
+    for (const auto& q : queries) (*labels)["model"][q.id] = classifier.classify(q.question).label == data::Complexity::high;
+  } else {
+    log::warn("no 'adaptive (model)' setting: ", dir.empty() ? "an endpoint" : dir.string(),
+              " has no classifier.json (autothink classifier train)");
+  }
+  const data::ThinkingBudget high{static_cast<int>(o.adaptive_high_min), static_cast<int>(o.adaptive_high_max),
+                                  static_cast<int>(o.max_thoughts), false};
+  const data::ThinkingBudget low{static_cast<int>(o.adaptive_low_min), static_cast<int>(o.adaptive_low_max),
+                                 static_cast<int>(o.max_thoughts), false};
+  auto adaptive = [labels, high, low](const std::string& name, bool steer) {
+    return [labels, high, low, name, steer](const data::SynthRecord& q) {
+      data::ThinkingBudget b = labels->at(name).at(q.id) ? high : low;
+      b.steer = steer;
+      return b;
+    };
+  };
+  for (const std::string name : {"heuristic", "model"})
+    if (labels->count(name)) out.push_back({"adaptive (" + name + ")", adaptive(name, false)});
+  if (!o.steering.empty()) {
+    const std::string best = labels->count("model") ? "model" : "heuristic";
+    out.push_back({"adaptive (" + best + ") + steering", adaptive(best, true)});
+  }
+  return out;
+}
+
 void run_eval_command(const EvalArgs& args) {
   core::Config config = load_config(args.config);
   auto options = core::read_section<data::EvalOptions>(config, "eval");
@@ -156,20 +206,29 @@ void run_eval_command(const EvalArgs& args) {
   if (!args.tag_report.empty())
     tag_forecast = data::tag_summary_mix_saving(core::read_json_file(args.tag_report), args.tag_report);
 
+  const auto extra = budget_settings(options, args, queries);
+  std::vector<std::string> extra_names;
+  for (const auto& e : extra) extra_names.push_back(e.name);
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
-  auto source = open_generator(args.source, options.batch_size * 3, questions, options.max_tokens);
+  GeneratorArgs source_args = args.source;
+  source_args.steering = options.steering;
+  source_args.steering_layer = options.steering_layer;
+  auto source = open_generator(source_args, options.batch_size * static_cast<int64_t>(3 + extra.size()), questions,
+                               options.max_tokens);
   const data::Tokenizer* tokenizer = source->tokenizer();
   data::ReasoningTokenCounter counter = tokenizer ? data::tokenizer_reasoning_counter(*tokenizer) : nullptr;
-  std::printf("evaluating %zu queries with %s: auto, forced on, forced off (greedy, max %lld tokens)\n",
-              queries.size(), source->describe().c_str(), static_cast<long long>(options.max_tokens));
+  std::string settings = "auto, forced on, forced off";
+  for (const auto& name : extra_names) settings += ", " + name;
+  std::printf("evaluating %zu queries with %s: %s (greedy, max %lld tokens)\n", queries.size(),
+              source->describe().c_str(), settings.c_str(), static_cast<long long>(options.max_tokens));
   std::fflush(stdout);
 
   core::Progress progress("eval", static_cast<int64_t>(queries.size()), "query");
   auto items = data::run_eval(source->generator(), queries, options, data::VerifierRegistry::with_builtins(), counter,
-                              [&](int64_t done, int64_t) { progress.update(done); });
+                              [&](int64_t done, int64_t) { progress.update(done); }, extra);
   progress.finish();
-  data::EvalReport report = data::compute_eval_metrics(items);
+  data::EvalReport report = data::compute_eval_metrics(items, extra_names);
   report.tag_forecast_mix_saving = tag_forecast;
 
   const fs::path out(args.out);
@@ -182,6 +241,7 @@ void run_eval_command(const EvalArgs& args) {
                  {"per_difficulty", options.per_difficulty},
                  {"max_tokens", options.max_tokens},
                  {"decoding", "greedy"},
+                 {"extra_settings", extra_names},
                  {"reasoning_tokens", tokenizer ? "counted with the tokenizer" : "unknown (no tokenizer)"}};
   core::write_json_file((out / "eval.json").string(), json);
   std::vector<nlohmann::json> lines;

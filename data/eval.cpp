@@ -55,7 +55,8 @@ std::vector<SynthRecord> select_per_difficulty(const std::vector<SynthRecord>& r
 
 std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthRecord>& queries, const EvalOptions& options,
                                const VerifierRegistry& verifiers, const ReasoningTokenCounter& counter,
-                               const std::function<void(int64_t, int64_t)>& progress) {
+                               const std::function<void(int64_t, int64_t)>& progress,
+                               const std::vector<BudgetSetting>& extra) {
   if (options.batch_size < 1) throw Error("eval.batch_size must be at least 1", "eval.batch_size");
   for (const auto& q : queries) verifiers.for_family(q.family);  // fail before decoding
   static const format::PromptMode kModes[3] = {format::PromptMode::automatic, format::PromptMode::on,
@@ -78,15 +79,17 @@ std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthReco
       user.role = "user";
       user.content = queries[i].question;
       conv.messages.push_back(std::move(user));
-      for (auto mode : kModes) inputs.push_back({conv, mode});
+      for (auto mode : kModes) inputs.push_back({conv, mode, std::nullopt});
+      for (const auto& setting : extra) inputs.push_back({conv, format::PromptMode::on, setting.budget(queries[i])});
     }
     auto outputs = generator.generate(inputs, params);
     if (outputs.size() != inputs.size())
       throw Error("the generator returned " + std::to_string(outputs.size()) + " results for " +
                   std::to_string(inputs.size()) + " prompts", "run_eval");
     for (size_t i = start; i < end; ++i) {
-      const size_t k = 3 * (i - start);
-      for (size_t m = 0; m < 3; ++m)
+      const size_t per_query = 3 + extra.size();
+      const size_t k = per_query * (i - start);
+      for (size_t m = 0; m < per_query; ++m)
         if (outputs[k + m].empty())
           throw Error("the generator returned no completion", "run_eval, query " + queries[i].id);
       const Verifier& verifier = verifiers.for_family(queries[i].family);
@@ -95,6 +98,8 @@ std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthReco
       item.automatic = score_eval_completion(outputs[k][0], verifier, queries[i].answer, counter);
       item.forced_on = score_eval_completion(outputs[k + 1][0], verifier, queries[i].answer, counter);
       item.forced_off = score_eval_completion(outputs[k + 2][0], verifier, queries[i].answer, counter);
+      for (size_t e = 0; e < extra.size(); ++e)
+        item.extra.push_back(score_eval_completion(outputs[k + 3 + e][0], verifier, queries[i].answer, counter));
       items.push_back(std::move(item));
     }
     if (progress) progress(static_cast<int64_t>(end), static_cast<int64_t>(queries.size()));
@@ -132,9 +137,12 @@ struct EvalSettingSums {
 
 GroupMetrics eval_group(const std::string& name, const std::vector<const EvalItem*>& items) {
   EvalSettingSums a, on, off;
+  std::vector<EvalSettingSums> extra(items.empty() ? 0 : items.front()->extra.size());
   int64_t judge_right = 0;
   double oracle_tokens = 0;
   for (const EvalItem* item : items) {
+    AUTOTHINK_CHECK(item->extra.size() == extra.size(), "eval items disagree on their extra settings");
+    for (size_t e = 0; e < extra.size(); ++e) extra[e].add(item->extra[e]);
     a.add(item->automatic);
     on.add(item->forced_on);
     off.add(item->forced_off);
@@ -148,6 +156,7 @@ GroupMetrics eval_group(const std::string& name, const std::vector<const EvalIte
   g.automatic = a.metrics();
   g.forced_on = on.metrics();
   g.forced_off = off.metrics();
+  for (auto& e : extra) g.extra.emplace_back("", e.metrics());
   if (!items.empty()) {
     g.judge_accuracy = static_cast<double>(judge_right) / static_cast<double>(items.size());
     g.oracle_mean_tokens = oracle_tokens / static_cast<double>(items.size());
@@ -164,6 +173,12 @@ nlohmann::json eval_setting_json(const SettingMetrics& m) {
   return j;
 }
 
+nlohmann::json eval_extra_json(const std::vector<std::pair<std::string, SettingMetrics>>& extra) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, m] : extra) j[name] = eval_setting_json(m);
+  return j;
+}
+
 nlohmann::json eval_outcome_json(const EvalOutcome& o) {
   nlohmann::json j = {{"correct", o.correct}, {"mode", to_string(o.mode)}, {"completion_tokens", o.completion_tokens}};
   j["reasoning_tokens"] = o.reasoning_tokens ? nlohmann::json(*o.reasoning_tokens) : nlohmann::json();
@@ -172,7 +187,7 @@ nlohmann::json eval_outcome_json(const EvalOutcome& o) {
 
 }  // namespace
 
-EvalReport compute_eval_metrics(const std::vector<EvalItem>& items) {
+EvalReport compute_eval_metrics(const std::vector<EvalItem>& items, const std::vector<std::string>& extra_names) {
   std::map<std::string, std::vector<const EvalItem*>> by_difficulty;
   std::vector<const EvalItem*> all;
   for (const auto& item : items) {
@@ -193,6 +208,10 @@ EvalReport compute_eval_metrics(const std::vector<EvalItem>& items) {
     report.mix_accuracy_off += g.forced_off.accuracy / k;
   }
   report.groups.push_back(eval_group("all", all));
+  for (auto& g : report.groups) {
+    AUTOTHINK_CHECK(g.extra.size() == extra_names.size(), "compute_eval_metrics: one name per extra setting");
+    for (size_t e = 0; e < g.extra.size(); ++e) g.extra[e].first = extra_names[e];
+  }
   if (on_tokens > 0) {
     report.mix_token_saving = 1.0 - auto_tokens / on_tokens;
     report.oracle_mix_token_saving = 1.0 - oracle_tokens / on_tokens;
@@ -209,6 +228,7 @@ nlohmann::json eval_report_to_json(const EvalReport& report) {
                            {"auto", eval_setting_json(g.automatic)},
                            {"on", eval_setting_json(g.forced_on)},
                            {"off", eval_setting_json(g.forced_off)},
+                           {"extra", eval_extra_json(g.extra)},
                            {"judge_accuracy", g.judge_accuracy},
                            {"oracle_mean_tokens", g.oracle_mean_tokens}});
   }
@@ -227,8 +247,9 @@ std::string eval_report_to_markdown(const EvalReport& report) {
   out << "| difficulty | setting | queries | accuracy | think-on | completion tokens | reasoning tokens | judge accuracy |\n"
       << "|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& g : report.groups) {
-    const std::pair<const char*, const SettingMetrics*> settings[3] = {
+    std::vector<std::pair<std::string, const SettingMetrics*>> settings = {
         {"auto", &g.automatic}, {"forced on", &g.forced_on}, {"forced off", &g.forced_off}};
+    for (const auto& [name, m] : g.extra) settings.emplace_back(name, &m);
     for (const auto& [name, m] : settings) {
       std::string reasoning = "n/a";
       if (m->mean_reasoning_tokens) {
@@ -242,7 +263,7 @@ std::string eval_report_to_markdown(const EvalReport& report) {
         std::snprintf(buf, sizeof buf, "%.1f%%", 100 * g.judge_accuracy);
         judge = buf;
       }
-      std::snprintf(line, sizeof line, "| %s | %s | %lld | %.1f%% | %.1f%% | %.1f | %s | %s |\n", g.name.c_str(), name,
+      std::snprintf(line, sizeof line, "| %s | %s | %lld | %.1f%% | %.1f%% | %.1f | %s | %s |\n", g.name.c_str(), name.c_str(),
                     static_cast<long long>(m->n), 100 * m->accuracy, 100 * m->think_on_rate,
                     m->mean_completion_tokens, reasoning.c_str(), judge.c_str());
       out << line;
@@ -266,12 +287,15 @@ std::string eval_report_to_markdown(const EvalReport& report) {
 }
 
 nlohmann::json eval_item_to_json(const EvalItem& item) {
+  nlohmann::json extra = nlohmann::json::array();
+  for (const auto& o : item.extra) extra.push_back(eval_outcome_json(o));
   return {{"id", item.query.id},
           {"family", item.query.family},
           {"difficulty", item.query.difficulty},
           {"auto", eval_outcome_json(item.automatic)},
           {"on", eval_outcome_json(item.forced_on)},
-          {"off", eval_outcome_json(item.forced_off)}};
+          {"off", eval_outcome_json(item.forced_off)},
+          {"extra", extra}};
 }
 
 }  // namespace autothink::data

@@ -25,12 +25,29 @@ class Tokenizer;
 struct EvalOptions {
   int64_t per_difficulty = 200;  // queries per difficulty (the first ones of the data, in order)
   int64_t max_tokens = 512;
-  int64_t batch_size = 64;       // queries per generate call (3 settings each)
+  int64_t batch_size = 64;       // queries per generate call (3 settings each, + the extra ones)
+  // Inference-time AutoThink settings (optillm's method on forced thinking), off by default:
+  int64_t budget_min = 0, budget_max = 0;  // setting "budget MIN-MAX" when budget_max > 0
+  bool adaptive = false;                   // settings "adaptive (heuristic)" and "adaptive (model)"
+  int64_t adaptive_high_min = 1024, adaptive_high_max = 4096, adaptive_low_min = 256, adaptive_low_max = 1024;
+  int64_t max_thoughts = 64;
+  std::string steering;                    // + setting "adaptive (...) + steering" (PTS JSONL)
+  int64_t steering_layer = -1;
 
   template <class V> void fields(V& v) {
     v("per_difficulty", per_difficulty, "held-out queries per difficulty (0 = all)");
     v("max_tokens", max_tokens, "most generated tokens per answer");
-    v("batch_size", batch_size, "queries decoded together (x3 settings)");
+    v("batch_size", batch_size, "queries decoded together (x3 settings, + the extra ones)");
+    v("budget_min", budget_min, "setting 'budget': least thinking tokens (early </think> -> a continuation cue)");
+    v("budget_max", budget_max, "setting 'budget': most thinking tokens; 0 = no budget setting");
+    v("adaptive", adaptive, "settings 'adaptive (heuristic)' and, with the folder's classifier, 'adaptive (model)'");
+    v("adaptive_high_min", adaptive_high_min, "adaptive: least thinking tokens of a HIGH query (optillm 1024)");
+    v("adaptive_high_max", adaptive_high_max, "adaptive: most thinking tokens of a HIGH query (optillm 4096)");
+    v("adaptive_low_min", adaptive_low_min, "adaptive: least thinking tokens of a LOW query (optillm 256)");
+    v("adaptive_low_max", adaptive_low_max, "adaptive: most thinking tokens of a LOW query (optillm 1024)");
+    v("max_thoughts", max_thoughts, "adaptive: thoughts after which </think> is forced (optillm 64)");
+    v("steering", steering, "adaptive: steering vectors (PTS JSONL) for an extra steered setting (in-process only)");
+    v("steering_layer", steering_layer, "adaptive: layer for steering records without steering_layer");
   }
 };
 
@@ -57,16 +74,25 @@ EvalOutcome score_eval_completion(const Completion& completion, const Verifier& 
 struct EvalItem {
   SynthRecord query;
   EvalOutcome automatic, forced_on, forced_off;
+  std::vector<EvalOutcome> extra;  // one per BudgetSetting, in order
+};
+
+// An extra setting (inference-time AutoThink): forced thinking within a budget chosen per query —
+// fixed ("budget"), or by a complexity classifier ("adaptive"), optionally steered.
+struct BudgetSetting {
+  std::string name;  // the table's row label: "budget 32-96", "adaptive (model)", ...
+  std::function<ThinkingBudget(const SynthRecord&)> budget;
 };
 
 // The first `per_difficulty` queries of each difficulty, in input order (0 = all).
 std::vector<SynthRecord> select_per_difficulty(const std::vector<SynthRecord>& records, int64_t per_difficulty);
 
-// Greedy decoding of `queries` × {auto, on, off}, batch_size queries a generate call.
-// `progress` (may be null) gets (done, total) after each batch.
+// Greedy decoding of `queries` × {auto, on, off, the extra settings}, batch_size queries a
+// generate call. `progress` (may be null) gets (done, total) after each batch.
 std::vector<EvalItem> run_eval(Generator& generator, const std::vector<SynthRecord>& queries, const EvalOptions& options,
                                const VerifierRegistry& verifiers, const ReasoningTokenCounter& counter,
-                               const std::function<void(int64_t, int64_t)>& progress = {});
+                               const std::function<void(int64_t, int64_t)>& progress = {},
+                               const std::vector<BudgetSetting>& extra = {});
 
 struct SettingMetrics {
   int64_t n = 0;
@@ -78,6 +104,7 @@ struct GroupMetrics {
   std::string name;  // "easy", "hard", ..., "all"
   int64_t queries = 0;
   SettingMetrics automatic, forced_on, forced_off;
+  std::vector<std::pair<std::string, SettingMetrics>> extra;  // the BudgetSettings, in order
   // Share of queries where auto's parsed mode is the better one (off when forced off was
   // correct, else on); an auto answer with no mode token ("unknown") counts as a wrong choice.
   double judge_accuracy = 0;
@@ -95,7 +122,8 @@ struct EvalReport {
   std::optional<double> tag_forecast_mix_saving;
 };
 
-EvalReport compute_eval_metrics(const std::vector<EvalItem>& items);
+// `extra_names`: the BudgetSettings' names, one per EvalItem::extra entry.
+EvalReport compute_eval_metrics(const std::vector<EvalItem>& items, const std::vector<std::string>& extra_names = {});
 nlohmann::json eval_report_to_json(const EvalReport& report);
 std::string eval_report_to_markdown(const EvalReport& report);
 // The per-query outcomes (for eval_items.jsonl).

@@ -3,6 +3,7 @@
 // server (serve/openai_client.hpp) — so tagging, eval and RL never care which one runs.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,19 @@ struct GenerationParams {
   std::vector<std::string> stop;
 };
 
+// A thinking budget for one input (model/think_budget.hpp): min with continuation cues, max and
+// max_thoughts force </think>; `steer`: the engine's steering vectors apply (in-process only).
+struct ThinkingBudget {
+  int min = 0;
+  int max = 0;           // 0 = no maximum
+  int max_thoughts = 0;  // 0 = no limit
+  bool steer = false;
+};
+
 struct GenerationInput {
   format::Conversation conversation;  // ends with a user turn
   format::PromptMode mode = format::PromptMode::automatic;
+  std::optional<ThinkingBudget> budget;
 };
 
 struct Completion {

@@ -146,8 +146,8 @@ std::vector<ChatRecord> tag_batch(Generator& generator, const std::vector<SynthR
   std::vector<GenerationInput> inputs;
   inputs.reserve(queries.size() * 2);
   for (const auto& q : queries) {
-    inputs.push_back({tag_user_turn(q.question), format::PromptMode::on});
-    inputs.push_back({tag_user_turn(q.question), format::PromptMode::off});
+    inputs.push_back({tag_user_turn(q.question), format::PromptMode::on, std::nullopt});
+    inputs.push_back({tag_user_turn(q.question), format::PromptMode::off, std::nullopt});
   }
   GenerationParams params;
   params.max_tokens = static_cast<int>(options.max_tokens);

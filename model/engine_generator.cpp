@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "model/qwen2.hpp"
+#include "model/steering.hpp"
+#include "model/think_budget.hpp"
 
 namespace autothink::model {
 
@@ -23,8 +25,8 @@ std::vector<int64_t> kat_stop_ids(const data::Tokenizer& tokenizer) {
   return {tokenizer.special_id(format::Special::im_end), tokenizer.special_id(format::Special::endoftext)};
 }
 
-EngineGenerator::EngineGenerator(Engine& engine, const data::Tokenizer& tokenizer)
-    : engine_(engine), tokenizer_(tokenizer) {
+EngineGenerator::EngineGenerator(Engine& engine, const data::Tokenizer& tokenizer, const SteeringLibrary* steering)
+    : engine_(engine), tokenizer_(tokenizer), steering_(steering) {
   if (!engine_.options().token_bytes)
     throw Error("EngineGenerator needs an engine with a detokenizer", "EngineGenerator",
                 "build the engine with make_engine_options(tokenizer, ...)");
@@ -42,6 +44,8 @@ std::vector<std::vector<data::Completion>> EngineGenerator::generate(const std::
   sampling.top_p = static_cast<float>(params.top_p);
   sampling.top_k = params.top_k;
   const auto stops = kat_stop_ids(tokenizer_);
+  const ThinkTokens think = kat_think_tokens(tokenizer_);
+  const auto cues = encode_cues(tokenizer_, default_continuation_cues());
 
   std::vector<SequenceRequest> requests;
   std::vector<std::string> prefills;
@@ -58,6 +62,19 @@ std::vector<std::vector<data::Completion>> EngineGenerator::generate(const std::
       r.max_tokens = params.max_tokens;
       r.stop_ids = stops;
       r.stop_strings = params.stop;
+      if (const auto& b = inputs[i].budget) {
+        ThinkBudgetSpec spec;
+        spec.min = b->min;
+        if (b->max > 0) spec.max = b->max;
+        if (b->max_thoughts > 0) spec.max_thoughts = b->max_thoughts;
+        if (spec.min > 0) spec.cues = cues;
+        if (spec.active()) r.rewrite = make_think_budget(think, spec, prompt_opens_think(r.prompt, think), r.seed);
+        if (b->steer) {
+          if (!steering_) throw Error("an input asks for steering but the generator has no steering vectors", "EngineGenerator");
+          auto matcher = steering_->matcher();
+          r.steer = [matcher](const SequenceView& view) { return matcher->update(view); };
+        }
+      }
       requests.push_back(std::move(r));
     }
   }

@@ -10,11 +10,14 @@
 
 namespace autothink::model {
 
+class SteeringLibrary;
+
 class EngineGenerator : public data::Generator {
  public:
   // Both must outlive the generator. The engine must have been built with token_bytes set to
   // this tokenizer's bytes (make_engine_options does that).
-  EngineGenerator(Engine& engine, const data::Tokenizer& tokenizer);
+  // `steering` (may be null; must outlive the generator) steers inputs whose budget asks for it.
+  EngineGenerator(Engine& engine, const data::Tokenizer& tokenizer, const SteeringLibrary* steering = nullptr);
 
   std::vector<std::vector<data::Completion>> generate(const std::vector<data::GenerationInput>& inputs,
                                                       const data::GenerationParams& params) override;
@@ -22,6 +25,7 @@ class EngineGenerator : public data::Generator {
  private:
   Engine& engine_;
   const data::Tokenizer& tokenizer_;
+  const SteeringLibrary* steering_;
 };
 
 // Engine options whose detokenizer is `tokenizer` (special tokens decode to their literals).

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "data/tokenizer.hpp"
 
 namespace autothink::model {
 
@@ -15,6 +16,25 @@ const std::vector<std::string>& default_continuation_cues() {
                                                 "Actually,", "Furthermore,",      "Looking at it differently,",
                                                 "To be thorough,"};
   return cues;
+}
+
+ThinkTokens kat_think_tokens(const data::Tokenizer& tok) {
+  ThinkTokens t;
+  t.think_open = tok.special_id(format::Special::think_open);
+  t.think_close = tok.special_id(format::Special::think_close);
+  t.answer_open = tok.special_id(format::Special::answer_open);
+  for (int id : tok.encode_text("\n")) t.newline.push_back(id);
+  t.end_of_turn = {tok.special_id(format::Special::im_end), tok.special_id(format::Special::endoftext)};
+  return t;
+}
+
+std::vector<std::vector<int64_t>> encode_cues(const data::Tokenizer& tokenizer, const std::vector<std::string>& cues) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& cue : cues) {
+    auto ids = tokenizer.encode_text(cue);
+    if (!ids.empty()) out.emplace_back(ids.begin(), ids.end());
+  }
+  return out;
 }
 
 bool prompt_opens_think(const std::vector<int64_t>& prompt, const ThinkTokens& tokens) {

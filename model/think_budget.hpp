@@ -18,6 +18,10 @@
 
 #include "model/engine.hpp"
 
+namespace autothink::data {
+class Tokenizer;
+}
+
 namespace autothink::model {
 
 struct ThinkTokens {
@@ -25,6 +29,12 @@ struct ThinkTokens {
   std::vector<int64_t> newline;      // the ids of "\n" as plain text
   std::vector<int64_t> end_of_turn;  // stop ids a model may end its turn with (min applies to them)
 };
+
+// The think tokens of a KAT tokenizer (<think>, </think>, <answer>, "\n"; end of turn: <|im_end|>,
+// <|endoftext|>).
+ThinkTokens kat_think_tokens(const data::Tokenizer& tokenizer);
+// Cues encoded as plain text (no special tokens: optillm's encode adds a BOS), empty ones dropped.
+std::vector<std::vector<int64_t>> encode_cues(const data::Tokenizer& tokenizer, const std::vector<std::string>& cues);
 
 // optillm's continuation cues ("thought_switch_tokens"), in its order.
 const std::vector<std::string>& default_continuation_cues();

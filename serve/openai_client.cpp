@@ -143,6 +143,13 @@ std::vector<std::vector<data::Completion>> OpenAIClient::generate(const std::vec
                      {"seed", derive_seed(params.seed, i * 1000003ull)},
                      {"n", params.n},
                      {"stream", false}});
+        if (input.budget) {  // the server's thinking_budget {min, max}; steering only exists in-process
+          if (input.budget->steer)
+            throw Error("steering vectors apply in-process only", "OpenAIClient", "evaluate with --model DIR");
+          nlohmann::json budget = {{"min", input.budget->min}};
+          if (input.budget->max > 0) budget["max"] = input.budget->max;
+          body["thinking_budget"] = budget;
+        }
         if (params.top_k > 0) body["top_k"] = params.top_k;
         if (!params.stop.empty()) body["stop"] = params.stop;
         if (!options_.model.empty()) body["model"] = options_.model;

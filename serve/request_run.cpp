@@ -238,15 +238,6 @@ int checked_max_tokens(const ServiceContext& context, Endpoint endpoint, const G
   return max_tokens;
 }
 
-ThinkTokens think_tokens_of(const data::Tokenizer& tok) {
-  ThinkTokens t;
-  t.think_open = tok.special_id(format::Special::think_open);
-  t.think_close = tok.special_id(format::Special::think_close);
-  t.answer_open = tok.special_id(format::Special::answer_open);
-  for (int id : tok.encode_text("\n")) t.newline.push_back(id);
-  return t;
-}
-
 uint64_t random_seed() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng();
@@ -266,11 +257,7 @@ model::ThinkBudgetSpec budget_spec(const SequencePlan& plan, const GenerationReq
     spec.min = req.thinking_min;
     if (req.thinking_budget > 0) spec.max = req.thinking_budget;
   }
-  if (spec.min > 0)  // cues are plain text (optillm encodes them with special tokens: a BOS)
-    for (const auto& cue : options.cues) {
-      auto ids = tokenizer.encode_text(cue);
-      if (!ids.empty()) spec.cues.emplace_back(ids.begin(), ids.end());
-    }
+  if (spec.min > 0) spec.cues = model::encode_cues(tokenizer, options.cues);
   return spec;
 }
 
@@ -339,7 +326,7 @@ void run_request(const ServiceContext& context, Endpoint endpoint, const Generat
       context.options.chat.kat() ? std::vector<int64_t>{context.tokenizer->special_id(format::Special::im_end),
                                                         context.tokenizer->special_id(format::Special::endoftext)}
                                  : context.options.chat.stop_ids;
-  ThinkTokens think = context.options.chat.kat() ? think_tokens_of(*context.tokenizer) : context.options.chat.think;
+  ThinkTokens think = context.options.chat.kat() ? model::kat_think_tokens(*context.tokenizer) : context.options.chat.think;
   think.end_of_turn = stop_ids;
 
   Job job;
