@@ -54,7 +54,7 @@ class EngineSource : public GeneratorSource {
       steering_ = std::make_unique<model::SteeringLibrary>(
           model::read_steering_records(args.steering), so, net->config().hidden_size, net->config().num_hidden_layers,
           [tok](const std::string& text) {
-            auto ids = tok->encode_text(text);
+            auto ids = tok->encode_with_specials(text);  // contexts hold the template's tag literals
             return std::vector<int64_t>(ids.begin(), ids.end());
           },
           [tok](const std::vector<int64_t>& ids) { return tok->decode(std::vector<int>(ids.begin(), ids.end())); });

@@ -251,6 +251,7 @@ void print_file(const fs::path& path, const char* heading) {
 void report_results(const core::Config& config, const fs::path& out, const DemoArgs& a) {
   print_file(out / "eval" / "eval.md", "");
   print_file(out / "compare.md", "Cold start vs RL (auto mode, held-out):\n");
+  print_file(out / "eval-autothink" / "eval.md", "Inference-time AutoThink (optillm's method) beside KAT's judge:\n");
   bool missed = false;
   const std::string targets = config.get<std::string>("demo.targets", "");
   if (!targets.empty() && fs::exists(out / targets)) {

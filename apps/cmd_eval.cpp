@@ -33,6 +33,7 @@
 #include "data/tagging.hpp"
 #include "model/checkpoint.hpp"
 #include "model/complexity_model.hpp"
+#include "model/steering.hpp"
 
 namespace autothink::apps {
 namespace {
@@ -182,7 +183,7 @@ std::vector<data::BudgetSetting> budget_settings(const data::EvalOptions& o, con
   };
   for (const std::string name : {"heuristic", "model"})
     if (labels->count(name)) out.push_back({"adaptive (" + name + ")", adaptive(name, false)});
-  if (!o.steering.empty()) {
+  if (!o.steering.empty() && !model::read_steering_records(o.steering).empty()) {
     const std::string best = labels->count("model") ? "model" : "heuristic";
     out.push_back({"adaptive (" + best + ") + steering", adaptive(best, true)});
   }
@@ -212,7 +213,10 @@ void run_eval_command(const EvalArgs& args) {
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
   GeneratorArgs source_args = args.source;
-  source_args.steering = options.steering;
+  if (!options.steering.empty() && model::read_steering_records(options.steering).empty())
+    log::warn("no steered setting: ", options.steering, " holds no steering vectors (PTS found no pivots)");
+  else
+    source_args.steering = options.steering;
   source_args.steering_layer = options.steering_layer;
   auto source = open_generator(source_args, options.batch_size * static_cast<int64_t>(3 + extra.size()), questions,
                                options.max_tokens);

@@ -53,7 +53,7 @@ AutoThinkOptions autothink_options(const ModelServerOptions& o, const std::share
     so.target_layer = o.steering_layer;
     so.mode = o.steering_mode == "optillm" ? model::SteeringMode::optillm : model::SteeringMode::fixed;
     auto encode = [tokenizer](const std::string& text) {
-      auto ids = tokenizer->encode_text(text);
+      auto ids = tokenizer->encode_with_specials(text);  // contexts hold the template's tag literals
       return std::vector<int64_t>(ids.begin(), ids.end());
     };
     auto decode = [tokenizer](const std::vector<int64_t>& ids) {

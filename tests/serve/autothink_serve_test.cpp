@@ -15,7 +15,9 @@
 #include "http_test_client.hpp"
 #include "model/checkpoint.hpp"
 #include "model/complexity_model.hpp"
+#include "model/engine_generator.hpp"
 #include "model/model_config.hpp"
+#include "model/pts.hpp"
 #include "model/steering.hpp"
 #include "model/think_budget.hpp"
 #include "serve/model_server.hpp"
@@ -183,4 +185,48 @@ TEST(autothink, steering_vectors_load_match_and_report_their_pattern) {
   // Plain requests are never steered (no autothink field at all).
   json plain = chat(server->port(), {{"messages", {{{"role", "user"}, {"content", kHard}}}}, {"temperature", 0}, {"max_tokens", 10}});
   EXPECT_FALSE(plain["choices"][0]["message"].contains("autothink"));
+}
+
+TEST(autothink, pts_finds_pivotal_tokens_and_serve_loads_its_vectors) {
+  auto net = model::load_model(kFixture / "run" / "model");
+  net->eval();
+  data::Tokenizer tok((kFixture / "run" / "model").string());
+  std::vector<data::SynthRecord> hard;
+  for (auto& r : data::read_synth_records((kFixture / "data" / "test.jsonl").string()))
+    if (r.difficulty == "hard" && hard.size() < 16) hard.push_back(r);
+  ASSERT_FALSE(hard.empty());
+  model::Engine engine(net, model::make_engine_options(tok, 64, net->config().max_position_embeddings));
+  model::PtsOptions o;
+  o.samples = 6;
+  o.probe_samples = 6;
+  o.max_tokens = 220;
+  o.temperature = 1.0;
+  // The fixture model is too weak for its hard sums (success ~0; the README's run uses the demo
+  // model), so a verifier with a coin-like outcome on its answers gives success rates inside
+  // [0.2, 0.8]: the search itself is what is tested, on the real model and engine.
+  struct OddLength : data::Verifier {
+    bool check(const std::string& answer, const std::string&) const override { return answer.size() % 2 == 1; }
+    std::string describe() const override { return "odd answer length"; }
+  };
+  auto verifiers = data::VerifierRegistry::with_builtins();
+  verifiers.add("odd_length", std::make_shared<OddLength>());
+  verifiers.map_family(hard[0].family, "odd_length");
+  model::PtsReport report;
+  const auto records = model::pivotal_token_search(engine, tok, hard, verifiers, o, &report);
+  ASSERT_GT(report.kept, 0) << "no hard query with a success rate in [0.2, 0.8] (mean " << report.mean_success << ")";
+  ASSERT_GT(report.pivots, 0);
+  for (const auto& r : records) {
+    EXPECT_GE(std::fabs(r.prob_delta), o.threshold);
+    EXPECT_EQ(r.is_positive, r.prob_delta > 0);
+    EXPECT_EQ(static_cast<int64_t>(r.steering_vector.size()), net->config().hidden_size);
+    EXPECT_NE(std::find(model::reasoning_patterns().begin(), model::reasoning_patterns().end(), r.reasoning_pattern),
+              model::reasoning_patterns().end());
+    EXPECT_EQ(r.pivot_token, tok.decode_token_bytes(static_cast<int>(r.pivot_token_id)));
+  }
+  const fs::path file = autothink::testing::temp_dir("pts") / "steering.jsonl";
+  model::write_steering_records(file, records);
+  auto server = start(file.string());
+  json j = chat(server->port(), {{"messages", {{{"role", "user"}, {"content", hard[0].question}}}}, {"think_mode", "adaptive"},
+                                 {"temperature", 0}, {"max_tokens", 60}});
+  EXPECT_TRUE(j["choices"][0]["message"]["autothink"].contains("steering_pattern"));
 }
