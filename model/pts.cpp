@@ -97,6 +97,100 @@ std::vector<int64_t> kmeans(const torch::Tensor& x, int64_t k) {
   return std::vector<int64_t>(assign.data_ptr<int64_t>(), assign.data_ptr<int64_t>() + n);
 }
 
+struct Pivot {
+  size_t query;
+  int64_t index;
+  double before, after;
+};
+
+// Bisection of the kept queries' chains, breadth first: every round decodes all midpoints at once.
+std::vector<Pivot> bisect(Engine& engine, const data::Tokenizer& tok, std::vector<PtsQuery>& queries,
+                          const std::vector<size_t>& kept, const PtsOptions& o, PtsReport& rep,
+                          const std::function<void(const std::string&)>& say) {
+  std::vector<Pivot> pivots;
+  struct Segment {
+    size_t query;
+    int64_t a, b;
+    double pa, pb;
+  };
+  std::vector<Segment> open;
+  for (size_t i : kept)
+    open.push_back({i, 0, static_cast<int64_t>(queries[i].chain.size()), queries[i].success, queries[i].chain_correct ? 1.0 : 0.0});
+  for (uint64_t round = 1; !open.empty(); ++round) {
+    std::vector<Segment> split;
+    std::vector<Probe> probes;
+    for (const auto& s : open) {
+      if (std::fabs(s.pb - s.pa) < o.threshold) continue;
+      if (s.b - s.a == 1) {
+        pivots.push_back({s.query, s.a, s.pa, s.pb});
+        continue;
+      }
+      split.push_back(s);
+      probes.push_back({s.query, (s.a + s.b) / 2});
+    }
+    open.clear();
+    if (probes.empty()) break;
+    const auto mid = success_rates(engine, tok, queries, probes, o.probe_samples, o, round);
+    rep.probes += static_cast<int64_t>(probes.size());
+    for (size_t k = 0; k < split.size(); ++k) {
+      const auto& s = split[k];
+      const int64_t m = probes[k].prefix;
+      open.push_back({s.query, s.a, m, s.pa, mid[k]});
+      open.push_back({s.query, m, s.b, mid[k], s.pb});
+    }
+    say("pts: round " + std::to_string(round) + ": " + std::to_string(probes.size()) + " prefixes probed, " +
+        std::to_string(pivots.size()) + " pivots so far");
+  }
+
+  return pivots;
+}
+
+// The pivots' records: steering vector = layer `layer`'s output at the last context token; the
+// vectors clustered and the clusters named by size.
+std::vector<SteeringRecord> pivot_records(Qwen2Model& net, const data::Tokenizer& tok, const std::vector<PtsQuery>& queries,
+                                          const std::vector<Pivot>& pivots, int64_t layer, int64_t clusters) {
+  std::vector<SteeringRecord> out;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> vectors;
+  for (const auto& p : pivots) {
+    const auto& q = queries[p.query];
+    std::vector<int64_t> context = q.prompt;
+    context.insert(context.end(), q.chain.begin(), q.chain.begin() + p.index);
+    ResidualHooks hooks;
+    hooks.capture = {layer};
+    net.forward_hidden(torch::tensor(context, torch::kLong).unsqueeze(0).to(net.device()), &hooks);
+    auto v = hooks.captured.at(0)[0][-1].to(torch::kFloat).cpu().contiguous();
+    vectors.push_back(v);
+    SteeringRecord r;
+    r.pivot_context = token_text(tok, context, context.size());
+    r.pivot_token_id = q.chain[static_cast<size_t>(p.index)];
+    r.pivot_token = tok.decode_token_bytes(static_cast<int>(r.pivot_token_id));
+    r.prob_before = p.before;
+    r.prob_after = p.after;
+    r.prob_delta = p.after - p.before;
+    r.is_positive = r.prob_delta > 0;
+    r.steering_vector.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    r.steering_layer = layer;
+    r.task_type = q.record->family;
+    out.push_back(std::move(r));
+  }
+  // 4. Clusters, named by size.
+  if (!vectors.empty()) {
+    const auto assign = kmeans(torch::stack(vectors), clusters);
+    std::map<int64_t, int64_t> sizes;
+    for (auto c : assign) ++sizes[c];
+    std::vector<int64_t> order;
+    for (auto& [c, n] : sizes) order.push_back(c);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sizes[a] > sizes[b]; });
+    for (size_t i = 0; i < out.size(); ++i) {
+      const auto rank = std::find(order.begin(), order.end(), assign[i]) - order.begin();
+      out[i].cluster_id = rank;
+      out[i].reasoning_pattern = reasoning_patterns()[static_cast<size_t>(rank) % reasoning_patterns().size()];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<SteeringRecord> pivotal_token_search(Engine& engine, const data::Tokenizer& tok,
@@ -154,87 +248,8 @@ std::vector<SteeringRecord> pivotal_token_search(Engine& engine, const data::Tok
       std::to_string(o.min_success) + ", " + std::to_string(o.max_success) + "] (mean success " +
       std::to_string(rep.mean_success) + ")");
 
-  // 2. Bisection, breadth first: every round decodes all midpoints at once.
-  struct Segment {
-    size_t query;
-    int64_t a, b;
-    double pa, pb;
-  };
-  std::vector<Segment> open;
-  for (size_t i : kept)
-    open.push_back({i, 0, static_cast<int64_t>(queries[i].chain.size()), queries[i].success, queries[i].chain_correct ? 1.0 : 0.0});
-  struct Pivot {
-    size_t query;
-    int64_t index;
-    double before, after;
-  };
-  std::vector<Pivot> pivots;
-  for (uint64_t round = 1; !open.empty(); ++round) {
-    std::vector<Segment> split;
-    std::vector<Probe> probes;
-    for (const auto& s : open) {
-      if (std::fabs(s.pb - s.pa) < o.threshold) continue;
-      if (s.b - s.a == 1) {
-        pivots.push_back({s.query, s.a, s.pa, s.pb});
-        continue;
-      }
-      split.push_back(s);
-      probes.push_back({s.query, (s.a + s.b) / 2});
-    }
-    open.clear();
-    if (probes.empty()) break;
-    const auto mid = success_rates(engine, tok, queries, probes, o.probe_samples, o, round);
-    rep.probes += static_cast<int64_t>(probes.size());
-    for (size_t k = 0; k < split.size(); ++k) {
-      const auto& s = split[k];
-      const int64_t m = probes[k].prefix;
-      open.push_back({s.query, s.a, m, s.pa, mid[k]});
-      open.push_back({s.query, m, s.b, mid[k], s.pb});
-    }
-    say("pts: round " + std::to_string(round) + ": " + std::to_string(probes.size()) + " prefixes probed, " +
-        std::to_string(pivots.size()) + " pivots so far");
-  }
-
-  // 3. Steering vectors: layer `layer`'s output at the last context token.
-  std::vector<SteeringRecord> out;
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> vectors;
-  for (const auto& p : pivots) {
-    const auto& q = queries[p.query];
-    std::vector<int64_t> context = q.prompt;
-    context.insert(context.end(), q.chain.begin(), q.chain.begin() + p.index);
-    ResidualHooks hooks;
-    hooks.capture = {layer};
-    net.forward_hidden(torch::tensor(context, torch::kLong).unsqueeze(0).to(net.device()), &hooks);
-    auto v = hooks.captured.at(0)[0][-1].to(torch::kFloat).cpu().contiguous();
-    vectors.push_back(v);
-    SteeringRecord r;
-    r.pivot_context = token_text(tok, context, context.size());
-    r.pivot_token_id = q.chain[static_cast<size_t>(p.index)];
-    r.pivot_token = tok.decode_token_bytes(static_cast<int>(r.pivot_token_id));
-    r.prob_before = p.before;
-    r.prob_after = p.after;
-    r.prob_delta = p.after - p.before;
-    r.is_positive = r.prob_delta > 0;
-    r.steering_vector.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
-    r.steering_layer = layer;
-    r.task_type = q.record->family;
-    out.push_back(std::move(r));
-  }
-  // 4. Clusters, named by size.
-  if (!vectors.empty()) {
-    const auto assign = kmeans(torch::stack(vectors), o.clusters);
-    std::map<int64_t, int64_t> sizes;
-    for (auto c : assign) ++sizes[c];
-    std::vector<int64_t> order;
-    for (auto& [c, n] : sizes) order.push_back(c);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return sizes[a] > sizes[b]; });
-    for (size_t i = 0; i < out.size(); ++i) {
-      const auto rank = std::find(order.begin(), order.end(), assign[i]) - order.begin();
-      out[i].cluster_id = rank;
-      out[i].reasoning_pattern = reasoning_patterns()[static_cast<size_t>(rank) % reasoning_patterns().size()];
-    }
-  }
+  const auto pivots = bisect(engine, tok, queries, kept, o, rep, say);
+  auto out = pivot_records(net, tok, queries, pivots, layer, o.clusters);
   rep.pivots = static_cast<int64_t>(out.size());
   for (const auto& r : out) rep.positive += r.is_positive;
   return out;
