@@ -282,3 +282,35 @@ TEST(steering, bad_files_and_vectors_are_named_errors) {
   EXPECT_EQ(back[1].steering_vector, f.records[1].steering_vector);
   EXPECT_FALSE(back[1].is_positive);
 }
+
+TEST(steering, optillm_mode_steers_only_the_last_row_of_a_batch) {
+  const Fixture f = three_records();
+  auto lib = library_of(f);
+  const std::vector<int64_t> a = match_cases()[0], b = {9, 8, 7, 6, 5, 4};
+  auto first_logits = [&](bool last_row_only, std::vector<std::vector<int64_t>> prompts, bool steer) {
+    model::EngineOptions options;
+    options.steer_last_row_only = last_row_only;
+    model::Engine engine(tiny_model(), options);
+    std::vector<std::vector<float>> out(prompts.size());
+    std::vector<model::SequenceRequest> reqs;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      model::SequenceRequest r;
+      r.prompt = prompts[i];
+      r.max_tokens = 1;
+      if (steer) r.steer = [&lib](const model::SequenceView&) { return &lib.vector(0); };  // every row asks
+      r.logits_processors.push_back([&out, i](const model::SequenceView&, float* l, int64_t vocab) { out[i].assign(l, l + vocab); });
+      reqs.push_back(std::move(r));
+    }
+    engine.generate(std::move(reqs));
+    return out;
+  };
+  auto max_diff = [](const std::vector<float>& x, const std::vector<float>& y) {
+    float d = 0;
+    for (size_t v = 0; v < x.size(); ++v) d = std::max(d, std::fabs(x[v] - y[v]));
+    return d;
+  };
+  const auto both = first_logits(true, {a, b}, true);
+  EXPECT_LE(max_diff(both[0], first_logits(false, {a}, false)[0]), 1e-4f) << "row 0 was steered";
+  EXPECT_LE(max_diff(both[1], first_logits(false, {b}, true)[0]), 1e-4f) << "the last row was not steered as alone";
+  EXPECT_GT(max_diff(both[1], first_logits(false, {b}, false)[0]), 1e-3f);
+}
