@@ -72,7 +72,10 @@ void run_classify(const ClassifyArgs& a) {
     if (a.model_dir.empty()) throw Error("the model classifier needs --model DIR", "--classifier model");
     auto net = model::load_model(a.model_dir, torch::kCPU);
     net->eval();
-    classifier = std::make_unique<model::ModelComplexity>(a.model_dir, net, std::make_shared<data::Tokenizer>(a.model_dir));
+    // Any folder's tokenizer: classifying needs no KAT tokens (a Qwen3 folder classifies too).
+    auto tokenizer = std::make_shared<data::Tokenizer>(data::resolve_tokenizer_path(a.model_dir),
+                                                       data::TokenizerOptions{.require_kat_tokens = false});
+    classifier = std::make_unique<model::ModelComplexity>(a.model_dir, net, tokenizer);
   }
   auto print = [&](const std::string& query, const nlohmann::json& id) {
     const auto r = classifier->classify(query);
