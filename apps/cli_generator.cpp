@@ -50,14 +50,8 @@ class EngineSource : public GeneratorSource {
     if (!args.steering.empty()) {
       model::SteeringOptions so;
       so.target_layer = args.steering_layer;
-      const data::Tokenizer* tok = &*tokenizer_;
-      steering_ = std::make_unique<model::SteeringLibrary>(
-          model::read_steering_records(args.steering), so, net->config().hidden_size, net->config().num_hidden_layers,
-          [tok](const std::string& text) {
-            auto ids = tok->encode_with_specials(text);  // contexts hold the template's tag literals
-            return std::vector<int64_t>(ids.begin(), ids.end());
-          },
-          [tok](const std::vector<int64_t>& ids) { return tok->decode(std::vector<int>(ids.begin(), ids.end())); });
+      steering_ = model::load_steering_library(args.steering, so, net->config().hidden_size,
+                                               net->config().num_hidden_layers, *tokenizer_);
       log::info("steering: ", steering_->records().size(), " vectors from ", args.steering);
     }
     generator_ = std::make_unique<model::EngineGenerator>(*engine_, *tokenizer_, steering_.get());
@@ -70,7 +64,7 @@ class EngineSource : public GeneratorSource {
   std::string dir_, device_;
   std::optional<data::Tokenizer> tokenizer_;
   std::unique_ptr<model::Engine> engine_;
-  std::unique_ptr<model::SteeringLibrary> steering_;
+  std::shared_ptr<model::SteeringLibrary> steering_;
   std::unique_ptr<model::EngineGenerator> generator_;
 };
 

@@ -56,9 +56,8 @@ std::string query_of(const nlohmann::json& j, const std::string& where) {
   for (const char* key : {"query", "text", "question"})
     if (j.contains(key) && j[key].is_string()) return j[key].get<std::string>();
   if (j.contains("messages")) {
-    const auto r = data::chat_record_from_json(j, where);
-    for (auto it = r.conversation.messages.rbegin(); it != r.conversation.messages.rend(); ++it)
-      if (it->role == "user") return it->content;
+    const std::string query = format::last_user_message(data::chat_record_from_json(j, where).conversation);
+    if (!query.empty()) return query;
   }
   throw Error("the line has no query (\"query\", \"text\", \"question\" or a user message)", where);
 }

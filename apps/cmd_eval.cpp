@@ -145,8 +145,9 @@ void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalA
 
 // The inference-time AutoThink settings the config asks for (eval.budget_*, eval.adaptive,
 // eval.steering), their classifiers' labels computed up front.
+// `steered`: eval.steering names a file that holds vectors.
 std::vector<data::BudgetSetting> budget_settings(const data::EvalOptions& o, const EvalArgs& args,
-                                                 const std::vector<data::SynthRecord>& queries) {
+                                                 const std::vector<data::SynthRecord>& queries, bool steered) {
   std::vector<data::BudgetSetting> out;
   if (o.budget_max > 0) {
     const data::ThinkingBudget b{static_cast<int>(o.budget_min), static_cast<int>(o.budget_max), 0, false};
@@ -183,7 +184,7 @@ std::vector<data::BudgetSetting> budget_settings(const data::EvalOptions& o, con
   };
   for (const std::string name : {"heuristic", "model"})
     if (labels->count(name)) out.push_back({"adaptive (" + name + ")", adaptive(name, false)});
-  if (!o.steering.empty() && !model::read_steering_records(o.steering).empty()) {
+  if (steered) {
     const std::string best = labels->count("model") ? "model" : "heuristic";
     out.push_back({"adaptive (" + best + ") + steering", adaptive(best, true)});
   }
@@ -207,16 +208,17 @@ void run_eval_command(const EvalArgs& args) {
   if (!args.tag_report.empty())
     tag_forecast = data::tag_summary_mix_saving(core::read_json_file(args.tag_report), args.tag_report);
 
-  const auto extra = budget_settings(options, args, queries);
+  // Read once here: an empty file (PTS found no pivots) drops the steered setting with a warning.
+  const bool steered = !options.steering.empty() && !model::read_steering_records(options.steering).empty();
+  if (!options.steering.empty() && !steered)
+    log::warn("no steered setting: ", options.steering, " holds no steering vectors (PTS found no pivots)");
+  const auto extra = budget_settings(options, args, queries, steered);
   std::vector<std::string> extra_names;
   for (const auto& e : extra) extra_names.push_back(e.name);
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
   GeneratorArgs source_args = args.source;
-  if (!options.steering.empty() && model::read_steering_records(options.steering).empty())
-    log::warn("no steered setting: ", options.steering, " holds no steering vectors (PTS found no pivots)");
-  else
-    source_args.steering = options.steering;
+  if (steered) source_args.steering = options.steering;
   source_args.steering_layer = options.steering_layer;
   auto source = open_generator(source_args, options.batch_size * static_cast<int64_t>(3 + extra.size()), questions,
                                options.max_tokens);

@@ -15,12 +15,6 @@ namespace st = safetensors;
 
 namespace {
 
-std::string last_user_message(const data::ChatRecord& r) {
-  for (auto it = r.conversation.messages.rbegin(); it != r.conversation.messages.rend(); ++it)
-    if (it->role == "user") return it->content;
-  return {};
-}
-
 uint64_t fnv1a(const std::string& s) {  // stable across runs and machines: the held-out split
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
@@ -97,7 +91,7 @@ ClassifierTrainReport train_complexity_classifier(Qwen2Model& model, const data:
       throw Error("the record has no meta.decided_mode", where, "give the output of `autothink data tag`");
     const std::string mode = r.meta.extra["decided_mode"].get<std::string>();
     if (mode != "on" && mode != "off") throw Error("meta.decided_mode must be on or off, not '" + mode + "'", where);
-    const std::string query = last_user_message(r);
+    const std::string query = format::last_user_message(r.conversation);
     if (query.empty()) throw Error("the record has no user message", where);
     const std::string key = r.meta.id.empty() ? query : r.meta.id;
     const bool held = static_cast<double>(fnv1a(key) % 10000) < options.heldout_fraction * 10000.0;

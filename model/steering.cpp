@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "data/tokenizer.hpp"
 #include "data/unicode_text.hpp"
 
 namespace autothink::model {
@@ -153,7 +154,9 @@ SteeringLibrary::SteeringLibrary(std::vector<SteeringRecord> records, SteeringOp
     v.record = i;
     for (float x : r.steering_vector) v.delta.push_back(static_cast<float>(s * (x / norm)));
     vectors_.push_back(std::move(v));
-    text_keys_.push_back(last(code_points(r.pivot_context), kTextKey));
+    const std::u32string context = code_points(r.pivot_context);
+    text_keys_.push_back(last(context, kTextKey));
+    context_lengths_.push_back(context.size());
   }
   // optillm's tokenized_contexts dict: the full context (a later duplicate replaces the value in
   // place), then its 4/8/12-token suffixes where the key is new.
@@ -174,6 +177,19 @@ SteeringLibrary::SteeringLibrary(std::vector<SteeringRecord> records, SteeringOp
         if (find(suffix) == token_patterns_.end()) token_patterns_.emplace_back(std::move(suffix), i);
       }
   }
+}
+
+std::shared_ptr<SteeringLibrary> load_steering_library(const std::filesystem::path& file, SteeringOptions options,
+                                                       int64_t hidden_size, int64_t num_layers,
+                                                       const data::Tokenizer& tokenizer) {
+  const data::Tokenizer* tok = &tokenizer;
+  return std::make_shared<SteeringLibrary>(
+      read_steering_records(file), std::move(options), hidden_size, num_layers,
+      [tok](const std::string& text) {
+        auto ids = tok->encode_with_specials(text);
+        return std::vector<int64_t>(ids.begin(), ids.end());
+      },
+      [tok](const std::vector<int64_t>& ids) { return tok->decode(std::vector<int>(ids.begin(), ids.end())); });
 }
 
 std::shared_ptr<SteeringMatcher> SteeringLibrary::matcher() const { return std::make_shared<SteeringMatcher>(*this); }
@@ -259,7 +275,7 @@ bool SteeringMatcher::try_text_match() {
   double best_similarity = 0;
   for (size_t i = 0; i < lib_.text_keys_.size(); ++i) {
     const auto& vkey = lib_.text_keys_[i];
-    if (code_points(lib_.records_[i].pivot_context).size() < 20) continue;
+    if (lib_.context_lengths_[i] < 20) continue;
     const double s = positional_similarity(key, vkey);
     if (s >= 0.7 && s > best_similarity) {
       best_similarity = s;

@@ -25,6 +25,10 @@
 
 #include "model/engine.hpp"
 
+namespace autothink::data {
+class Tokenizer;
+}
+
 namespace autothink::model {
 
 struct SteeringRecord {
@@ -93,9 +97,16 @@ class SteeringLibrary {
   std::vector<SteeringVector> vectors_;
   std::vector<std::pair<std::vector<int64_t>, size_t>> token_patterns_;  // optillm's dict, in its order
   std::vector<std::u32string> text_keys_;  // last 100 code points of each context
+  std::vector<size_t> context_lengths_;    // code points of each whole context
   Encode encode_;
   Decode decode_;
 };
+
+// Reads `file` and builds the library over it, contexts encoded with `tokenizer` (the template's
+// tag literals become their ids) and decoded by it; `tokenizer` must outlive the library.
+std::shared_ptr<SteeringLibrary> load_steering_library(const std::filesystem::path& file, SteeringOptions options,
+                                                       int64_t hidden_size, int64_t num_layers,
+                                                       const data::Tokenizer& tokenizer);
 
 // Per sequence: call update() before each forward of the sequence; returns the vector to add (the
 // same one from the first match on), or nullptr.

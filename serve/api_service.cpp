@@ -96,7 +96,7 @@ void ApiService::chat_completions(const HttpRequest& request, const std::shared_
   SchemaLimits limits{context_.options.model_name, context_.options.max_n, 16};
   ChatRequest req = parse_chat_request(request.body, limits);
   SequencePlan plan;
-  if (req.adaptive) plan.autothink = decide_autothink(context_.options.autothink, autothink_query(req.conversation));
+  if (req.adaptive) plan.autothink = decide_autothink(context_.options.autothink, format::last_user_message(req.conversation));
   ChatPrompt prompt = render_chat_prompt(context_.options.chat, req.conversation, req.think_mode);
   for (int id : context_.tokenizer->encode(prompt.segments)) plan.prompt.push_back(id);
   plan.prefill = std::move(prompt.prefill);

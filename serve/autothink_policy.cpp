@@ -3,12 +3,6 @@
 
 namespace autothink::serve {
 
-std::string autothink_query(const format::Conversation& conversation) {
-  for (auto it = conversation.messages.rbegin(); it != conversation.messages.rend(); ++it)
-    if (it->role == "user") return it->content;
-  return {};
-}
-
 AutoThinkDecision decide_autothink(const AutoThinkOptions& options, const std::string& query) {
   static const data::HeuristicComplexity heuristic;
   AutoThinkDecision d;

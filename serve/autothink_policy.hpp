@@ -34,8 +34,7 @@ struct AutoThinkDecision {
   BudgetRange budget;
 };
 
-// The query optillm classifies: the last user message.
-std::string autothink_query(const format::Conversation& conversation);
+// `query`: the last user message (format::last_user_message), as optillm classifies.
 AutoThinkDecision decide_autothink(const AutoThinkOptions& options, const std::string& query);
 
 }  // namespace autothink::serve

@@ -52,16 +52,8 @@ AutoThinkOptions autothink_options(const ModelServerOptions& o, const std::share
     model::SteeringOptions so;
     so.target_layer = o.steering_layer;
     so.mode = o.steering_mode == "optillm" ? model::SteeringMode::optillm : model::SteeringMode::fixed;
-    auto encode = [tokenizer](const std::string& text) {
-      auto ids = tokenizer->encode_with_specials(text);  // contexts hold the template's tag literals
-      return std::vector<int64_t>(ids.begin(), ids.end());
-    };
-    auto decode = [tokenizer](const std::vector<int64_t>& ids) {
-      return tokenizer->decode(std::vector<int>(ids.begin(), ids.end()));
-    };
-    a.steering = std::make_shared<const model::SteeringLibrary>(model::read_steering_records(o.steering), so,
-                                                                 net->config().hidden_size,
-                                                                 net->config().num_hidden_layers, encode, decode);
+    a.steering = model::load_steering_library(o.steering, so, net->config().hidden_size,
+                                              net->config().num_hidden_layers, *tokenizer);
     log::info("steering: ", a.steering->records().size(), " vectors from ", o.steering, " (", o.steering_mode, ")");
   }
   log::info("adaptive think mode: classifier ", o.classifier, ", HIGH ", a.high.min, "-", a.high.max, ", LOW ", a.low.min,

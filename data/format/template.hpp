@@ -41,6 +41,13 @@ struct Conversation {
   std::vector<Message> messages;
 };
 
+// The content of the last user turn ("" when there is none): the query a complexity classifier reads.
+inline std::string last_user_message(const Conversation& conversation) {
+  for (auto it = conversation.messages.rbegin(); it != conversation.messages.rend(); ++it)
+    if (it->role == "user") return it->content;
+  return {};
+}
+
 struct Segment {
   bool is_special = false;
   Special special = Special::endoftext;  // when is_special
