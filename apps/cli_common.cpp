@@ -1,5 +1,8 @@
 #include "apps/cli_common.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace autothink::apps {
 
 void add_config_options(CLI::App* cmd, ConfigArgs& args, bool required) {
@@ -29,6 +32,24 @@ CLI::App* data_parent_command(CLI::App& root) {
                                                "records; `tag` decides per query whether thinking pays");
   data->require_subcommand(1);
   return data;
+}
+
+std::string find_script(const std::string& name, const std::string& given) {
+  namespace fs = std::filesystem;
+  if (!given.empty()) return given;
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("AUTOTHINK_SCRIPTS")) candidates.push_back(fs::path(env) / name);
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / "scripts" / name);  // build-x/autothink
+    candidates.push_back(exe.parent_path() / "scripts" / name);
+    candidates.push_back(exe.parent_path().parent_path() / "share" / "autothink" / name);
+  }
+  candidates.push_back(fs::path("scripts") / name);
+  for (const auto& c : candidates)
+    if (fs::exists(c)) return c.string();
+  return "";
 }
 
 }  // namespace autothink::apps

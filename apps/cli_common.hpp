@@ -20,6 +20,13 @@ void add_config_options(CLI::App* cmd, ConfigArgs& args, bool required = true);
 // The `data` parent subcommand (synth, tag): created by whichever data subcommand registers first.
 CLI::App* data_parent_command(CLI::App& root);
 
+// A script of the source tree's scripts/ folder (`given` when set): $AUTOTHINK_SCRIPTS, then
+// beside the binary (build*/autothink → scripts/, share/autothink/), then ./scripts; "" if none.
+std::string find_script(const std::string& name, const std::string& given = "");
+
+// `autothink eval compare`, a subcommand of `eval` (apps/cmd_eval_compare.cpp).
+CLI::App* setup_eval_compare(CLI::App* eval);
+
 // The config file with the overrides applied; without --config, just the overrides.
 core::Config load_config(const ConfigArgs& args);
 

@@ -26,6 +26,7 @@ struct DataTagArgs {
   std::string data;
   std::string out;
   std::string summary;
+  std::string difficulty;  // only queries of this difficulty ("" = all)
   bool fresh = false;
   ConfigArgs config;
 };
@@ -45,8 +46,12 @@ void run_data_tag(const DataTagArgs& args) {
     throw Error("tag.forced_fraction must be within [0, 1]", "tag.forced_fraction");
 
   auto queries = data::read_synth_records(args.data);
+  if (!args.difficulty.empty())
+    std::erase_if(queries, [&](const data::SynthRecord& q) { return q.difficulty != args.difficulty; });
   if (options.max_per_difficulty > 0) queries = data::select_per_difficulty(queries, options.max_per_difficulty);
-  if (queries.empty()) throw Error("no queries in " + args.data, "--data", "give the train split of `data synth`");
+  if (queries.empty())
+    throw Error("no queries" + (args.difficulty.empty() ? "" : " of difficulty " + args.difficulty) + " in " + args.data,
+                "--data", "give the train split of `data synth`");
   std::vector<std::string> questions;
   for (const auto& q : queries) questions.push_back(q.question);
   const int64_t sequences = options.batch_size * 2 * options.samples_per_mode;
@@ -95,6 +100,8 @@ void setup_data_tag(CLI::App& root) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Tagged chat records (JSONL); an existing file is resumed")->required();
   cmd->add_option("--summary", args->summary, "Tag report JSON (default: OUT's stem + .summary.json)");
+  cmd->add_option("--difficulty", args->difficulty, "Tag only the queries of this difficulty (easy, medium, hard)")
+      ->check([](const std::string& d) { return data::is_difficulty(d) ? "" : "must be easy, medium or hard"; });
   cmd->add_flag("--fresh", args->fresh, "Start --out anew instead of resuming it");
   add_config_options(cmd, args->config, /*required=*/false);  // reads `tag`; defaults without --config
   cmd->footer(

@@ -52,8 +52,14 @@ struct DemoSection {
   YAML::Node stages;
   std::string final_model;  // stage output copied to OUT/model at the end
   std::string targets;      // eval report checked against the AutoThink targets at the end
+  std::vector<std::string> needs;  // files another run made (relative to the demo folder)
+  std::string needs_hint;          // how to make them
   template <class V>
   void fields(V& v) {
+    v("needs", needs,
+      "files (relative to the demo folder) that must exist before any stage runs: the outputs of another "
+      "config's run this one builds on");
+    v("needs_hint", needs_hint, "the command that makes demo.needs, shown when one is missing");
     v("targets", targets,
       "eval report (eval.json, relative to the demo folder) checked against the AutoThink targets at the end: "
       "PASS/MISS per target, --strict fails the run on a miss");
@@ -292,6 +298,10 @@ void run_demo(CLI::App& root, DemoArgs& a) {
   core::check_config(config);
   if (a.out.empty()) a.out = a.quick ? "demo-out-quick" : "demo-out";
   const fs::path out = fs::absolute(a.out);
+  for (const auto& need : config.get<std::vector<std::string>>("demo.needs", {}))
+    if (!fs::exists(out / need))
+      throw Error("this run builds on " + need + ", which " + out.string() + " does not hold", config.where("demo.needs"),
+                  config.get<std::string>("demo.needs_hint", "run the config that makes it into the same --out first"));
   core::ensure_dir(out / "configs");
   core::ensure_dir(out / "logs");
   std::ofstream(out / "configs" / "demo.yaml") << config.dump();

@@ -28,7 +28,6 @@
 #include "core/shell_quote.hpp"
 #include "data/complexity.hpp"
 #include "data/eval.hpp"
-#include "data/eval_compare.hpp"
 #include "data/synth.hpp"
 #include "data/tagging.hpp"
 #include "model/checkpoint.hpp"
@@ -72,22 +71,6 @@ std::vector<data::SynthRecord> eval_queries(const EvalArgs& args, const core::Co
 }
 
 // scripts/plot_eval.sh: --plot-script, $AUTOTHINK_SCRIPTS, next to the binary's build folder, or ./scripts.
-std::string find_plot_script(const std::string& given) {
-  if (!given.empty()) return given;
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("AUTOTHINK_SCRIPTS")) candidates.push_back(fs::path(env) / "plot_eval.sh");
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(exe.parent_path().parent_path() / "scripts" / "plot_eval.sh");  // build-x/autothink
-    candidates.push_back(exe.parent_path() / "scripts" / "plot_eval.sh");
-    candidates.push_back(exe.parent_path().parent_path() / "share" / "autothink" / "plot_eval.sh");
-  }
-  candidates.push_back(fs::path("scripts") / "plot_eval.sh");
-  for (const auto& c : candidates)
-    if (fs::exists(c)) return c.string();
-  return "";
-}
 
 // The chart's data: OUT/chart/eval.dat (one row per difficulty) and one curve file per --metrics.
 // Returns the plot command's arguments after the PNG path.
@@ -126,7 +109,7 @@ std::string write_chart_data(const fs::path& out, const data::EvalReport& report
 
 // Draws OUT/eval.png; warns (never fails the eval) when it cannot.
 void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalArgs& args) {
-  const std::string script = find_plot_script(args.plot_script);
+  const std::string script = find_script("plot_eval.sh", args.plot_script);
   if (script.empty()) {
     log::warn("no chart: scripts/plot_eval.sh not found (pass --plot-script or set AUTOTHINK_SCRIPTS)");
     return;
@@ -262,43 +245,6 @@ void run_eval_command(const EvalArgs& args) {
   draw_chart(out, report, args);
 }
 
-struct CompareArgs {
-  std::vector<std::string> runs;  // NAME=EVAL_DIR (or NAME=eval.json)
-  std::vector<std::string> rl;    // NAME=RL_RUN_DIR (or NAME=metrics.jsonl)
-  std::string out;
-  int window = 10;
-};
-
-std::pair<std::string, fs::path> compare_split(const std::string& spec, const char* option, const char* file) {
-  const auto eq = spec.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-    throw Error("expected NAME=PATH, got '" + spec + "'", option, "e.g. " + std::string(option) + " srpo=demo-out/eval");
-  fs::path path = spec.substr(eq + 1);
-  if (fs::is_directory(path)) path /= file;
-  if (!fs::exists(path)) throw Error(path.string() + " not found", option);
-  return {spec.substr(0, eq), path};
-}
-
-void run_eval_compare(const CompareArgs& args) {
-  std::vector<data::CompareRun> runs;
-  for (const auto& spec : args.runs) {
-    auto [name, path] = compare_split(spec, "--run", "eval.json");
-    runs.push_back({name, core::read_json_file(path.string()), path.string(), {}});
-  }
-  for (const auto& spec : args.rl) {
-    auto [name, path] = compare_split(spec, "--rl", "metrics.jsonl");
-    auto it = std::find_if(runs.begin(), runs.end(), [&](const data::CompareRun& r) { return r.name == name; });
-    if (it == runs.end()) throw Error("no --run named '" + name + "'", "--rl", "name the RL run as its --run");
-    it->rl_metrics = core::read_jsonl_all(path.string());
-  }
-  const std::string md = data::eval_compare_markdown(runs, args.window);
-  std::printf("%s", md.c_str());
-  if (!args.out.empty()) {
-    core::atomic_write_file(args.out, md);
-    std::printf("wrote %s\n", args.out.c_str());
-  }
-}
-
 void setup_eval(CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = root.add_subcommand(
@@ -323,16 +269,7 @@ void setup_eval(CLI::App& root) {
   cmd->add_option("--plot-script", args->plot_script, "Chart script (default: scripts/plot_eval.sh of the source tree)");
   add_config_options(cmd, args->config, /*required=*/false);
 
-  auto compare = std::make_shared<CompareArgs>();
-  auto* sub = cmd->add_subcommand("compare",
-                                  "Put eval reports side by side (auto accuracy, think-on, tokens, judge accuracy per "
-                                  "difficulty) with the mean reward at the start and end of RL runs");
-  sub->add_option("--run", compare->runs, "NAME=EVAL_DIR (a folder with eval.json, or the file); repeatable, in order")
-      ->required();
-  sub->add_option("--rl", compare->rl, "NAME=RL_RUN_DIR (metrics.jsonl of `autothink rl`) for a --run of that name");
-  sub->add_option("--window", compare->window, "RL steps averaged at the start and at the end")->capture_default_str();
-  sub->add_option("--out", compare->out, "Also write the Markdown here");
-  sub->callback([compare]() { run_eval_compare(*compare); });
+  CLI::App* sub = setup_eval_compare(cmd);
   cmd->callback([args, sub]() {
     if (sub->parsed()) return;
     run_eval_command(*args);

@@ -188,7 +188,8 @@ nlohmann::json eval_outcome_json(const EvalOutcome& o) {
 }  // namespace
 
 EvalReport compute_eval_metrics(const std::vector<EvalItem>& items, const std::vector<std::string>& extra_names) {
-  std::map<std::string, std::vector<const EvalItem*>> by_difficulty;
+  std::map<std::string, std::vector<const EvalItem*>, bool (*)(const std::string&, const std::string&)> by_difficulty(
+      difficulty_before);
   std::vector<const EvalItem*> all;
   for (const auto& item : items) {
     by_difficulty[item.query.difficulty].push_back(&item);

@@ -113,7 +113,7 @@ struct GroupMetrics {
 };
 
 struct EvalReport {
-  std::vector<GroupMetrics> groups;  // each difficulty (sorted), then "all"
+  std::vector<GroupMetrics> groups;  // each difficulty (easiest first), then "all"
   // Token saving of auto over forced on, and of the oracle over forced on, on an equal mix of the
   // difficulties (each difficulty's mean weighs the same).
   double mix_token_saving = 0, oracle_mix_token_saving = 0;

@@ -35,6 +35,21 @@ nlohmann::json synth_record_to_json(const SynthRecord& r) {
           {"question", r.question}, {"answer", r.answer}, {"cot", r.cot}};
 }
 
+bool is_difficulty(const std::string& name) {
+  for (const char* d : kDifficulties)
+    if (name == d) return true;
+  return false;
+}
+
+bool difficulty_before(const std::string& a, const std::string& b) {
+  auto rank = [](const std::string& d) {
+    size_t i = 0;
+    while (i < std::size(kDifficulties) && d != kDifficulties[i]) ++i;
+    return i;
+  };
+  return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+}
+
 SynthRecord synth_record_from_json(const nlohmann::json& json, const std::string& where) {
   if (!json.is_object()) throw Error("synth record is not a JSON object", where);
   SynthRecord r;
@@ -44,8 +59,8 @@ SynthRecord synth_record_from_json(const nlohmann::json& json, const std::string
   r.question = records_string(json, "question", where);
   r.answer = records_string(json, "answer", where);
   r.cot = records_string(json, "cot", where);
-  if (r.difficulty != "easy" && r.difficulty != "hard")
-    throw Error("field \"difficulty\" must be \"easy\" or \"hard\", got \"" + r.difficulty + "\"", where);
+  if (!is_difficulty(r.difficulty))
+    throw Error("field \"difficulty\" must be \"easy\", \"medium\" or \"hard\", got \"" + r.difficulty + "\"", where);
   if (r.id.empty()) throw Error("field \"id\" is empty", where);
   if (r.question.empty()) throw Error("field \"question\" is empty", where);
   return r;

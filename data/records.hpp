@@ -1,5 +1,5 @@
 // Record files (DESIGN.md §3), one JSON object a line: synth records
-// {"id","family","difficulty":"easy|hard","question","answer","cot"} and chat records
+// {"id","family","difficulty":"easy|medium|hard","question","answer","cot"} and chat records
 // {"messages":[...],"meta":{"id","family","difficulty","truth",...}}. Readers name file:line and
 // what is wrong for a bad record; writers replace the file atomically (temp file + rename).
 // Line handling (blank lines, BOM, CRLF) is core/jsonl.hpp's.
@@ -12,10 +12,17 @@
 
 namespace autothink::data {
 
+// The difficulties a synth record may have, easiest first: thinking is wasted on easy queries,
+// pays on hard ones, and on medium ones depends on the query.
+inline constexpr const char* kDifficulties[] = {"easy", "medium", "hard"};
+bool is_difficulty(const std::string& name);
+// Orders difficulty names easiest first (easy < medium < hard < any other, then by name).
+bool difficulty_before(const std::string& a, const std::string& b);
+
 struct SynthRecord {
   std::string id;          // unique per query, stable across runs: "add_hard/38+47+19+26"
   std::string family;      // "add_hard"
-  std::string difficulty;  // "easy" | "hard"
+  std::string difficulty;  // one of kDifficulties
   std::string question;
   std::string answer;      // the direct answer (also the truth verifiers compare with)
   std::string cot;         // the solver's chain of thought
@@ -33,7 +40,7 @@ struct ChatRecord {
 
 nlohmann::json synth_record_to_json(const SynthRecord& record);
 // Throws autothink::Error naming `where` and the field for a missing/mistyped field or a
-// difficulty other than easy|hard.
+// difficulty other than easy|medium|hard.
 SynthRecord synth_record_from_json(const nlohmann::json& json, const std::string& where = "");
 
 nlohmann::json chat_record_to_json(const ChatRecord& record);

@@ -2,6 +2,7 @@
 #include "data/synth.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -54,6 +55,21 @@ size_t synth_count(int64_t value, const std::string& key) {
   return static_cast<size_t>(value);
 }
 
+struct SplitCounts {
+  size_t train = 0, dev = 0, test = 0;
+};
+
+// The per-family counts of a difficulty: data.synth.<difficulty>_train/_dev/_test.
+SplitCounts synth_counts(const SynthOptions& o, const std::string& difficulty) {
+  std::array<int64_t, 3> c{};
+  if (difficulty == "easy") c = {o.easy_train, o.easy_dev, o.easy_test};
+  else if (difficulty == "medium") c = {o.medium_train, o.medium_dev, o.medium_test};
+  else if (difficulty == "hard") c = {o.hard_train, o.hard_dev, o.hard_test};
+  else AUTOTHINK_CHECK(false, "task family of unknown difficulty " + difficulty);
+  return {synth_count(c[0], difficulty + "_train"), synth_count(c[1], difficulty + "_dev"),
+          synth_count(c[2], difficulty + "_test")};
+}
+
 ChatRecord synth_chat(const SynthRecord& r, bool think) {
   ChatRecord chat;
   chat.conversation.messages.push_back({"user", r.question, "", format::ThinkMode::unknown, ""});
@@ -86,11 +102,7 @@ SynthSplits synthesize(const SynthOptions& options) {
   for (const std::string& name : options.families) {
     const TaskFamily& family = find_family(name);
     if (!used.insert(name).second) throw Error("task family " + name + " is listed twice", "data.synth.families");
-    const bool easy = family.difficulty == "easy";
-    const std::string prefix = easy ? "easy_" : "hard_";
-    const size_t n_train = synth_count(easy ? options.easy_train : options.hard_train, prefix + "train");
-    const size_t n_dev = synth_count(easy ? options.easy_dev : options.hard_dev, prefix + "dev");
-    const size_t n_test = synth_count(easy ? options.easy_test : options.hard_test, prefix + "test");
+    const auto [n_train, n_dev, n_test] = synth_counts(options, family.difficulty);
     std::mt19937_64 rng(synth_family_seed(options.seed, name));
     std::vector<SynthRecord> drawn = synth_draw(family, n_test + n_dev + n_train, rng);
     auto it = drawn.begin();
@@ -130,12 +142,13 @@ std::string synth_summary(const SynthSplits& splits) {
       ++counts[split][kind];
     }
   std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second < b.second : a.first < b.first;
+    return a.second != b.second ? difficulty_before(a.second, b.second) : a.first < b.first;
   });
   char line[160];
   std::snprintf(line, sizeof line, "%-16s %-10s %8s %8s %8s\n", "family", "difficulty", "train", "dev", "test");
   out << line;
-  std::map<std::string, std::map<std::string, size_t>> by_difficulty;
+  std::map<std::string, std::map<std::string, size_t>, bool (*)(const std::string&, const std::string&)> by_difficulty(
+      difficulty_before);
   for (const auto& kind : kinds) {
     std::snprintf(line, sizeof line, "%-16s %-10s %8zu %8zu %8zu\n", kind.first.c_str(), kind.second.c_str(),
                   counts["train"][kind], counts["dev"][kind], counts["test"][kind]);
@@ -158,6 +171,7 @@ std::string synth_summary(const SynthSplits& splits) {
   Chars all;
   for (const auto& r : splits.train) {
     const size_t on = synth_assistant_chars(r, true);
+    // Medium counts as on: which of its queries a direct answer gets right is the trained model's.
     const size_t best = r.difficulty == "easy" ? synth_assistant_chars(r, false) : on;
     for (Chars* c : {&chars[r.difficulty], &all}) {
       c->records += 1;
@@ -167,7 +181,7 @@ std::string synth_summary(const SynthSplits& splits) {
     }
   }
   out << "assistant characters on train (the tokenizer is not trained yet), forced on vs perfect mode choice "
-         "(off for easy, on for hard):\n";
+         "(off for easy, on for medium and hard):\n";
   chars["all"] = all;
   for (const auto& [difficulty, c] : chars) {
     if (c.forced_on == 0) continue;

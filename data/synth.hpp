@@ -12,19 +12,23 @@
 namespace autothink::data {
 
 // Config section `data.synth`. Counts are per family: every easy family gets easy_* queries,
-// every hard family hard_* queries.
+// every medium family medium_*, every hard family hard_*.
 struct SynthOptions {
   int64_t seed = 1234;
   std::vector<std::string> families = {"add_easy", "add_hard"};
   int64_t easy_train = 800, easy_dev = 100, easy_test = 100;
+  int64_t medium_train = 2000, medium_dev = 200, medium_test = 500;
   int64_t hard_train = 4000, hard_dev = 200, hard_test = 200;
 
   template <class V> void fields(V& v) {
     v("seed", seed, "random seed: the same seed writes the same files");
-    v("families", families, "task families: add_easy, add_hard, compare_easy, mul_hard");
+    v("families", families, "task families: add_easy, add_medium, add_hard, compare_easy, mul_hard");
     v("easy_train", easy_train, "train queries per easy family (add_easy has 1,000 queries in all)");
     v("easy_dev", easy_dev, "dev queries per easy family");
     v("easy_test", easy_test, "test queries per easy family");
+    v("medium_train", medium_train, "train queries per medium family (add_medium has 8,100 queries in all)");
+    v("medium_dev", medium_dev, "dev queries per medium family");
+    v("medium_test", medium_test, "test queries per medium family");
     v("hard_train", hard_train, "train queries per hard family");
     v("hard_dev", hard_dev, "dev queries per hard family");
     v("hard_test", hard_test, "test queries per hard family");
@@ -54,7 +58,8 @@ std::vector<ChatRecord> dual_mode_records(const std::vector<SynthRecord>& train)
 
 // Writes DIR/train.jsonl, dev.jsonl, test.jsonl and dual_mode.jsonl; returns a human-readable
 // summary: counts per split, family and difficulty, and the assistant-text saving perfect mode
-// choice (off for easy, on for hard) would give over always thinking.
+// choice (off for easy, on for hard; medium counted as on, its best mode is the model's) would
+// give over always thinking.
 std::string write_synth_outputs(const std::string& dir, const SynthSplits& splits);
 std::string synth_summary(const SynthSplits& splits);
 

@@ -30,6 +30,18 @@ std::vector<TaskFamily> suite_make_families() {
   };
   families.push_back(add_easy);
 
+  // Two two-digit numbers: a direct answer has to carry in its head when the units overflow, so
+  // the best mode depends on the query (the medium difficulty: see DESIGN §3).
+  TaskFamily add_medium{"add_medium", "medium", "numeric", "What is 38 + 47?", nullptr, nullptr};
+  add_medium.enumerate = []() {
+    std::vector<SynthRecord> all;
+    for (long long a = 10; a < 100; ++a)
+      for (long long b = 10; b < 100; ++b)
+        all.push_back(suite_record("add_medium", "medium", suite_join({a, b}, "+"), solve_sum({a, b})));
+    return all;
+  };
+  families.push_back(add_medium);
+
   TaskFamily add_hard{"add_hard", "hard", "numeric", "What is 38 + 47 + 19 + 26?", nullptr, nullptr};
   add_hard.sample = [](std::mt19937_64& rng) {
     std::vector<long long> terms;

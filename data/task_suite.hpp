@@ -1,8 +1,10 @@
 // The task suite: families of queries with graded difficulty whose answers a program verifies
 // (DESIGN.md §1, §3). Built in: add_easy "What is 38 + 6?" (every number below 100 plus every
-// one-digit number: exactly 1,000 queries), add_hard "What is 38 + 47 + 19 + 26?" (four two-digit
+// one-digit number: exactly 1,000 queries), add_medium "What is 38 + 47?" (two two-digit numbers:
+// 8,100 queries; a direct answer is right on some and wrong on others), add_hard "What is 38 + 47 + 19 + 26?" (four two-digit
 // numbers), and the optional compare_easy "Which is larger, 47 or 74?" and mul_hard
-// "What is 23 * 47?". Thinking is wasted on the easy ones and pays on the hard ones.
+// "What is 23 * 47?". Thinking is wasted on the easy ones and pays on the hard ones; on the medium
+// ones it depends on the query.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,7 +18,7 @@ namespace autothink::data {
 
 struct TaskFamily {
   std::string name;        // "add_easy"
-  std::string difficulty;  // "easy" | "hard"
+  std::string difficulty;  // one of kDifficulties (records.hpp)
   std::string verifier;    // registry name of the verifier that checks its answers ("numeric")
   std::string example;     // one question, for help texts
   // Every distinct query, in a fixed order, for a family small enough to list (add_easy: 1,000);

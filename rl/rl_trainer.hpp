@@ -9,8 +9,10 @@
 //      minibatch holds the groups of a contiguous range of global slots, and its loss is
 //      normalised by the GLOBAL minibatch's counts, so N ranks compute what one process would;
 //      gradients are averaged by train::GradientSync;
-//   6. one metrics.jsonl line (rank 0): loss, reward terms, accuracy, think-on rate (all and per
-//      difficulty), mean tokens by mode, KL, clip fraction, entropy, grad norm, lr, timings.
+//   6. one metrics.jsonl line (rank 0): loss, reward terms, accuracy, think-on rate and judge
+//      accuracy (the auto rollouts' mode against their group's verdict; all and per difficulty),
+//      the share of groups whose auto rollouts tried both modes, mean |decision advantage|, mean
+//      tokens by mode, KL, clip fraction, entropy, grad norm, lr, timings.
 // The run folder is train/run_folder.hpp's (config.yaml, metrics.jsonl, checkpoints/step-N,
 // model/); --resume continues from the newest checkpoint. RUN/model is the final policy.
 #pragma once

@@ -79,10 +79,11 @@ TEST(records, bad_synth_record_names_file_line_and_field) {
   EXPECT_NE(e.find(path + ":3"), std::string::npos) << e;
   EXPECT_NE(e.find("\"answer\""), std::string::npos) << e;
 
-  write_text(path, good + "\n" + R"({"id":"a/2","family":"a","difficulty":"medium","question":"q","answer":"1","cot":"c"})");
+  write_text(path, good + "\n" + R"({"id":"a/2","family":"a","difficulty":"tricky","question":"q","answer":"1","cot":"c"})");
   e = error_of([&] { read_synth_records(path); });
   EXPECT_NE(e.find(path + ":2"), std::string::npos) << e;
-  EXPECT_NE(e.find("medium"), std::string::npos) << e;
+  EXPECT_NE(e.find("tricky"), std::string::npos) << e;
+  EXPECT_NE(e.find("\"medium\""), std::string::npos) << e;  // the known difficulties are named
 
   write_text(path, R"({"id":7,"family":"a","difficulty":"easy","question":"q","answer":"1","cot":"c"})");
   e = error_of([&] { read_synth_records(path); });

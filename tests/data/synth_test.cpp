@@ -3,6 +3,7 @@
 // four files with the expected counts.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "core/config.hpp"
@@ -44,6 +45,46 @@ TEST(synth, splits_are_disjoint_with_requested_sizes) {
     }
   EXPECT_EQ(ids.size(), total) << "a query id appears twice across splits";
   EXPECT_EQ(questions.size(), total) << "a question appears twice across splits";
+}
+
+TEST(synth, medium_family_is_two_two_digit_numbers_with_its_own_counts) {
+  SynthOptions options;
+  options.families = {"add_easy", "add_medium", "add_hard"};
+  options.medium_train = 120;
+  options.medium_dev = 30;
+  options.medium_test = 50;
+  options.hard_train = 10;
+  const auto splits = synthesize(options);
+  EXPECT_EQ(count_of(splits.train, "medium"), 120u);
+  EXPECT_EQ(count_of(splits.dev, "medium"), 30u);
+  EXPECT_EQ(count_of(splits.test, "medium"), 50u);
+  size_t carries = 0, medium = 0;
+  for (const auto& r : splits.test) {
+    if (r.difficulty != "medium") continue;
+    ++medium;
+    EXPECT_EQ(r.family, "add_medium");
+    int a = 0, b = 0;
+    ASSERT_EQ(std::sscanf(r.question.c_str(), "What is %d + %d?", &a, &b), 2) << r.question;
+    EXPECT_TRUE(a >= 10 && a <= 99 && b >= 10 && b <= 99) << r.question;
+    EXPECT_EQ(r.answer, std::to_string(a + b));
+    EXPECT_NE(r.cot.find("units: "), std::string::npos) << r.cot;  // worked in columns, like the hard form
+    carries += a % 10 + b % 10 >= 10;
+  }
+  // Both kinds of query are drawn: with and without a carry out of the units.
+  EXPECT_GT(carries, 0u);
+  EXPECT_LT(carries, medium);
+  // Adding the medium family keeps the easy and hard test sets of the same seed.
+  SynthOptions without = options;
+  without.families = {"add_easy", "add_hard"};
+  std::vector<std::string> a, b;
+  for (const auto& r : synthesize(without).test) a.push_back(r.id);
+  for (const auto& r : splits.test)
+    if (r.difficulty != "medium") b.push_back(r.id);
+  EXPECT_EQ(a, b);
+  // Eval groups and summaries order difficulties easiest first.
+  EXPECT_TRUE(difficulty_before("easy", "medium"));
+  EXPECT_TRUE(difficulty_before("medium", "hard"));
+  EXPECT_FALSE(difficulty_before("hard", "medium"));
 }
 
 TEST(synth, same_seed_same_data_other_seed_other_data) {
@@ -162,10 +203,10 @@ TEST(synth, cli_rejects_bad_config_with_the_key) {
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("famillies"), std::string::npos) << result.output;
   result = autothink::testing::run_command(
-      autothink::testing::autothink_binary() + " data synth --out " + dir.string() + " --set data.synth.families=[add_medium]",
+      autothink::testing::autothink_binary() + " data synth --out " + dir.string() + " --set data.synth.families=[add_tricky]",
       true);
   EXPECT_NE(result.exit_code, 0);
-  EXPECT_NE(result.output.find("add_medium"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("add_tricky"), std::string::npos) << result.output;
 }
 
 }  // namespace
