@@ -1,7 +1,13 @@
 #include "apps/cli_common.hpp"
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+
+#include "core/log.hpp"
+#include "core/shell_quote.hpp"
 
 namespace autothink::apps {
 
@@ -50,6 +56,19 @@ std::string find_script(const std::string& name, const std::string& given) {
   for (const auto& c : candidates)
     if (fs::exists(c)) return c.string();
   return "";
+}
+
+bool draw_with_script(const std::string& script, const std::string& png, const std::string& args) {
+  const std::string command = "sh " + core::shell_quote(script) + " " + core::shell_quote(png) + " " + args;
+  std::fflush(stdout);
+  const int status = std::system(command.c_str());
+  if (status != 0 || !std::filesystem::exists(png)) {
+    log::warn("no chart: ", script, " failed (exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+              "); is gnuplot installed? (Debian: gnuplot-nox, scripts/deps.sh)");
+    return false;
+  }
+  std::printf("wrote %s\n", png.c_str());
+  return true;
 }
 
 }  // namespace autothink::apps

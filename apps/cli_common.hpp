@@ -24,6 +24,10 @@ CLI::App* data_parent_command(CLI::App& root);
 // beside the binary (build*/autothink → scripts/, share/autothink/), then ./scripts; "" if none.
 std::string find_script(const std::string& name, const std::string& given = "");
 
+// Runs `sh SCRIPT PNG ARGS` (ARGS already shell-quoted) to draw a chart; warns and returns false
+// (never throws: a missing gnuplot must not fail the run whose chart it is) when no PNG appears.
+bool draw_with_script(const std::string& script, const std::string& png, const std::string& args);
+
 // `autothink eval compare`, a subcommand of `eval` (apps/cmd_eval_compare.cpp).
 CLI::App* setup_eval_compare(CLI::App* eval);
 

@@ -10,6 +10,7 @@
 #include "apps/command.hpp"
 #include "apps/cli_common.hpp"
 #include "core/error.hpp"
+#include "core/fs.hpp"
 #include "core/jsonl.hpp"
 #include "data/mode_boundary.hpp"
 #include "data/records.hpp"
@@ -45,7 +46,10 @@ void run_data_boundary(const DataBoundaryArgs& a) {
     j["reference"] = a.reference;
     j["tagged_samples_per_mode"] = tagged_samples;
     core::write_json_file(a.out, j);
-    std::printf("wrote %s\n", a.out.c_str());
+    // The printed report beside it (OUT's stem + .txt), for the demo's closing summary.
+    const auto text_path = std::filesystem::path(a.out).replace_extension(".txt");
+    core::atomic_write_file(text_path.string(), data::boundary_text(report));
+    std::printf("wrote %s and %s\n", a.out.c_str(), text_path.c_str());
   }
 }
 
@@ -65,7 +69,7 @@ void setup_data_boundary(CLI::App& root) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--difficulty", args->difficulty, "The difficulty to check [medium]")
       ->check([](const std::string& d) { return data::is_difficulty(d) ? "" : "must be easy, medium or hard"; });
-  cmd->add_option("--out", args->out, "Write the report as JSON here too");
+  cmd->add_option("--out", args->out, "Write the report as JSON here too (and as text beside it: OUT's stem + .txt)");
   cmd->callback([args]() { run_data_boundary(*args); });
 }
 

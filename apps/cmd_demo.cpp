@@ -52,10 +52,12 @@ struct DemoSection {
   YAML::Node stages;
   std::string final_model;  // stage output copied to OUT/model at the end
   std::string targets;      // eval report checked against the AutoThink targets at the end
+  std::vector<std::string> report;  // files printed at the end (relative to the demo folder)
   std::vector<std::string> needs;  // files another run made (relative to the demo folder)
   std::string needs_hint;          // how to make them
   template <class V>
   void fields(V& v) {
+    v("report", report, "files (relative to the demo folder) printed at the end, when they exist: the result tables");
     v("needs", needs,
       "files (relative to the demo folder) that must exist before any stage runs: the outputs of another "
       "config's run this one builds on");
@@ -255,9 +257,8 @@ void print_file(const fs::path& path, const char* heading) {
 
 // The eval tables and the AutoThink targets check; with --strict, a miss (or no report) fails.
 void report_results(const core::Config& config, const fs::path& out, const DemoArgs& a) {
-  print_file(out / "eval" / "eval.md", "");
-  print_file(out / "compare.md", "Cold start vs RL (auto mode, held-out):\n");
-  print_file(out / "eval-autothink" / "eval.md", "Inference-time AutoThink (optillm's method) beside KAT's judge:\n");
+  for (const auto& file : config.get<std::vector<std::string>>("demo.report", {}))
+    print_file(out / file, (file + ":\n").c_str());
   bool missed = false;
   const std::string targets = config.get<std::string>("demo.targets", "");
   if (!targets.empty() && fs::exists(out / targets)) {
@@ -276,7 +277,8 @@ void report_results(const core::Config& config, const fs::path& out, const DemoA
 }
 
 // How to serve the final model; with --serve, becomes the server.
-void offer_serving(const fs::path& out, const DemoArgs& a, bool blocked) {
+void offer_serving(const core::Config& config, const fs::path& out, const DemoArgs& a, bool blocked) {
+  if (config.get<std::string>("demo.final_model", "").empty()) return;  // a run with no model of its own
   if (!fs::exists(out / "model" / "config.json")) {
     if (blocked) std::printf("\nThe pipeline is not complete yet: the stages marked 'not implemented yet' are missing.\n");
     return;
@@ -365,7 +367,7 @@ void run_demo(CLI::App& root, DemoArgs& a) {
   print_timings(timings);
   std::printf("  %-16s %-22s %8.1fs\n", "total", "", total);
   report_results(config, out, a);
-  offer_serving(out, a, blocked);
+  offer_serving(config, out, a, blocked);
 }
 
 void setup_demo(CLI::App& root) {

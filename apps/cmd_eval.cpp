@@ -3,8 +3,6 @@
 // difficulty accuracy, think-on rate, completion and reasoning tokens and judge accuracy
 // (OUT/eval.json, eval.md, eval_items.jsonl) and a PNG chart drawn by scripts/plot_eval.sh
 // (gnuplot; skipped with a warning where gnuplot or the script is missing).
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -116,14 +114,7 @@ void draw_chart(const fs::path& out, const data::EvalReport& report, const EvalA
   }
   const std::string chart_args = write_chart_data(out, report, args.metrics);
   const fs::path png = out / "eval.png";
-  const std::string command = "sh " + core::shell_quote(script) + " " + core::shell_quote(png.string()) + " " + chart_args;
-  std::fflush(stdout);
-  const int status = std::system(command.c_str());
-  if (status != 0 || !fs::exists(png))
-    log::warn("no chart: ", script, " failed (exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-              "); is gnuplot installed? (Debian: gnuplot-nox, scripts/deps.sh)");
-  else
-    std::printf("wrote %s\n", png.string().c_str());
+  draw_with_script(script, png.string(), chart_args);
 }
 
 // The inference-time AutoThink settings the config asks for (eval.budget_*, eval.adaptive,

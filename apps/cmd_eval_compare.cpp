@@ -2,8 +2,6 @@
 // name are seeds of one arm (mean ± sd); the k-th --rl of a name belongs to the k-th --run of it.
 // --chart draws every RL run's reward and judge-accuracy curves in one PNG (gnuplot,
 // scripts/plot_rl_curves.sh).
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -49,7 +47,7 @@ void draw_rl_chart(const std::vector<data::CompareRun>& runs, const CompareArgs&
   const fs::path dir = png.parent_path() / (png.stem().string() + ".data");
   core::ensure_dir(dir.string());
   std::string plot_args;
-  std::map<std::string, int> seen;
+  std::map<std::string, int> seen, arm_color;  // a color per arm, a dash type per seed
   for (const auto& run : runs) {
     if (run.rl_metrics.empty()) continue;
     const int k = ++seen[run.name];
@@ -62,8 +60,9 @@ void draw_rl_chart(const std::vector<data::CompareRun>& runs, const CompareArgs&
     const fs::path reward = dir / (stem + ".reward.dat"), judge = dir / (stem + ".judge.dat");
     core::atomic_write_file(reward.string(), data::rl_curve_data(run.rl_metrics, "reward", args.smooth));
     core::atomic_write_file(judge.string(), data::rl_curve_data(run.rl_metrics, "judge_accuracy", args.smooth));
+    const int color = arm_color.emplace(run.name, static_cast<int>(arm_color.size()) + 1).first->second;
     plot_args += " " + core::shell_quote(reward.string()) + " " + core::shell_quote(judge.string()) + " " +
-                 core::shell_quote(label);
+                 core::shell_quote(label) + " " + std::to_string(color) + " " + std::to_string(k);
   }
   if (plot_args.empty()) {
     log::warn("no chart: no --rl run to draw");
@@ -74,15 +73,7 @@ void draw_rl_chart(const std::vector<data::CompareRun>& runs, const CompareArgs&
     log::warn("no chart: scripts/plot_rl_curves.sh not found (pass --plot-script or set AUTOTHINK_SCRIPTS)");
     return;
   }
-  const std::string command = "sh " + core::shell_quote(script) + " " + core::shell_quote(png.string()) + " " +
-                              std::to_string(args.smooth) + plot_args;
-  std::fflush(stdout);
-  const int status = std::system(command.c_str());
-  if (status != 0 || !fs::exists(png))
-    log::warn("no chart: ", script, " failed (exit ", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-              "); is gnuplot installed? (Debian: gnuplot-nox, scripts/deps.sh)");
-  else
-    std::printf("wrote %s\n", png.string().c_str());
+  draw_with_script(script, png.string(), std::to_string(args.smooth) + plot_args);
 }
 
 void run_eval_compare(const CompareArgs& args) {

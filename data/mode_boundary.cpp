@@ -22,6 +22,9 @@ long long total(const std::vector<long long>& t) {
   for (long long x : t) s += x;
   return s;
 }
+long long two_digit_terms(const std::vector<long long>& t) {
+  return std::count_if(t.begin(), t.end(), [](long long x) { return x >= 10; });
+}
 // The carry into the hundreds: the tens digits plus the units' carry overflow.
 bool tens_carry(const std::vector<long long>& t) {
   long long tens = units_sum(t) / 10;
@@ -108,6 +111,10 @@ std::vector<long long> sum_terms(const std::string& question) {
 
 const std::vector<QueryFeature>& sum_features() {
   static const std::vector<QueryFeature> features = {
+      {"two_digit_terms>=2", "two or more terms have two digits",
+       [](const std::vector<long long>& t) { return two_digit_terms(t) >= 2; }},
+      {"two_digit_terms>=3", "three or more terms have two digits",
+       [](const std::vector<long long>& t) { return two_digit_terms(t) >= 3; }},
       {"units_carry", "the units digits sum to 10 or more (a carry into the tens)",
        [](const std::vector<long long>& t) { return units_sum(t) >= 10; }},
       {"tens_carry", "the tens column overflows (a carry into the hundreds)",

@@ -26,7 +26,7 @@ struct SynthOptions {
     v("easy_train", easy_train, "train queries per easy family (add_easy has 1,000 queries in all)");
     v("easy_dev", easy_dev, "dev queries per easy family");
     v("easy_test", easy_test, "test queries per easy family");
-    v("medium_train", medium_train, "train queries per medium family (add_medium has 8,100 queries in all)");
+    v("medium_train", medium_train, "train queries per medium family");
     v("medium_dev", medium_dev, "dev queries per medium family");
     v("medium_test", medium_test, "test queries per medium family");
     v("hard_train", hard_train, "train queries per hard family");

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Draws RL training curves with gnuplot (Debian: gnuplot-nox, installed by scripts/deps.sh):
-#   plot_rl_curves.sh OUT.png SMOOTH [REWARD.dat JUDGE.dat LABEL]...
+#   plot_rl_curves.sh OUT.png SMOOTH [REWARD.dat JUDGE.dat LABEL COLOR DASH]...
 # Each REWARD.dat / JUDGE.dat holds "step value" rows of one run (a moving average of SMOOTH steps
-# of metrics.jsonl's reward / judge_accuracy). Left panel: reward; right: judge accuracy (%).
+# of metrics.jsonl's reward / judge_accuracy); COLOR (one per arm) and DASH (one per seed) are
+# gnuplot line color / dash type numbers. Left panel: reward; right: judge accuracy (%).
 # `autothink eval compare --chart` writes these files and calls this script.
 set -eu
-if [ $# -lt 5 ]; then
-  echo "usage: $0 OUT.png SMOOTH REWARD.dat JUDGE.dat LABEL [REWARD.dat JUDGE.dat LABEL]..." >&2
+if [ $# -lt 7 ]; then
+  echo "usage: $0 OUT.png SMOOTH REWARD.dat JUDGE.dat LABEL COLOR DASH [...]" >&2
   exit 2
 fi
 if ! command -v gnuplot >/dev/null 2>&1; then
@@ -18,13 +19,11 @@ smooth=$2
 shift 2
 rewards=""
 judges=""
-i=0
-while [ $# -ge 3 ]; do
-  i=$((i + 1))
+while [ $# -ge 5 ]; do
   [ -n "$rewards" ] && rewards="$rewards, " && judges="$judges, "
-  rewards="$rewards'$1' using 1:2 with lines lw 2 lc $i title '$3'"
-  judges="$judges'$2' using 1:(100*\$2) with lines lw 2 lc $i title '$3'"
-  shift 3
+  rewards="$rewards'$1' using 1:2 with lines lw 2 lc $4 dt $5 title '$3'"
+  judges="$judges'$2' using 1:(100*\$2) with lines lw 2 lc $4 dt $5 title '$3'"
+  shift 5
 done
 terminal="pngcairo size 1200,500 font 'Sans,10'"
 gnuplot -e "set terminal" 2>/dev/null | grep -q pngcairo || terminal="png size 1200,500"

@@ -68,6 +68,7 @@ TEST(mode_boundary, tags_against_the_reference_and_the_carry_feature) {
   EXPECT_DOUBLE_EQ(r.mean_p_off, (0.25 + 1.0 + 0.5 + 1.0) / 4);
   EXPECT_DOUBLE_EQ(r.majority_agreement, 0.5);
   ASSERT_FALSE(r.features.empty());
+  // units_carry and any_carry both name every best mode here; the first declared is listed first.
   EXPECT_EQ(r.features[0].name, "units_carry");
   EXPECT_TRUE(r.features[0].predicts_on_when_true);
   EXPECT_DOUBLE_EQ(r.features[0].agreement, 1.0);

@@ -47,32 +47,34 @@ TEST(synth, splits_are_disjoint_with_requested_sizes) {
   EXPECT_EQ(questions.size(), total) << "a question appears twice across splits";
 }
 
-TEST(synth, medium_family_is_two_two_digit_numbers_with_its_own_counts) {
+TEST(synth, medium_family_is_three_terms_with_one_to_three_two_digit_ones) {
   SynthOptions options;
   options.families = {"add_easy", "add_medium", "add_hard"};
   options.medium_train = 120;
   options.medium_dev = 30;
-  options.medium_test = 50;
+  options.medium_test = 150;
   options.hard_train = 10;
   const auto splits = synthesize(options);
   EXPECT_EQ(count_of(splits.train, "medium"), 120u);
   EXPECT_EQ(count_of(splits.dev, "medium"), 30u);
-  EXPECT_EQ(count_of(splits.test, "medium"), 50u);
-  size_t carries = 0, medium = 0;
+  EXPECT_EQ(count_of(splits.test, "medium"), 150u);
+  std::set<int> kinds;  // how many two-digit terms the test queries have
   for (const auto& r : splits.test) {
     if (r.difficulty != "medium") continue;
-    ++medium;
     EXPECT_EQ(r.family, "add_medium");
-    int a = 0, b = 0;
-    ASSERT_EQ(std::sscanf(r.question.c_str(), "What is %d + %d?", &a, &b), 2) << r.question;
-    EXPECT_TRUE(a >= 10 && a <= 99 && b >= 10 && b <= 99) << r.question;
-    EXPECT_EQ(r.answer, std::to_string(a + b));
+    int t[3] = {0, 0, 0};
+    ASSERT_EQ(std::sscanf(r.question.c_str(), "What is %d + %d + %d?", &t[0], &t[1], &t[2]), 3) << r.question;
+    int two_digit = 0;
+    for (int x : t) {
+      EXPECT_TRUE(x >= 1 && x <= 99) << r.question;
+      two_digit += x >= 10;
+    }
+    EXPECT_GE(two_digit, 1) << r.question;
+    kinds.insert(two_digit);
+    EXPECT_EQ(r.answer, std::to_string(t[0] + t[1] + t[2]));
     EXPECT_NE(r.cot.find("units: "), std::string::npos) << r.cot;  // worked in columns, like the hard form
-    carries += a % 10 + b % 10 >= 10;
   }
-  // Both kinds of query are drawn: with and without a carry out of the units.
-  EXPECT_GT(carries, 0u);
-  EXPECT_LT(carries, medium);
+  EXPECT_EQ(kinds, (std::set<int>{1, 2, 3}));
   // Adding the medium family keeps the easy and hard test sets of the same seed.
   SynthOptions without = options;
   without.families = {"add_easy", "add_hard"};

@@ -60,8 +60,15 @@ TEST(rl_run, writes_metrics_checkpoint_and_model) {
   for (const auto& j : lines) {
     for (const char* key : {"loss", "reward", "reward_correct", "reward_format", "reward_mode", "reward_tokens", "accuracy",
                             "think_on_rate", "think_on_rate_easy", "think_on_rate_hard", "tokens_on", "tokens_off",
-                            "tokens_mean", "kl", "clip_frac", "entropy", "grad_norm", "forced_accuracy_on"})
+                            "tokens_mean", "kl", "clip_frac", "entropy", "grad_norm", "forced_accuracy_on",
+                            "judge_accuracy", "judge_accuracy_easy", "judged_rate", "mixed_group_rate",
+                            "mixed_group_rate_hard", "decision_adv_abs"})
       ASSERT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
+    // Shares of the auto rollouts / groups: within [0, 1].
+    for (const char* key : {"judge_accuracy", "judged_rate", "mixed_group_rate", "mixed_group_rate_hard"}) {
+      EXPECT_GE(j[key].get<double>(), 0.0) << key;
+      EXPECT_LE(j[key].get<double>(), 1.0) << key;
+    }
     EXPECT_TRUE(std::isfinite(j["loss"].get<double>())) << j.dump();
     EXPECT_GT(j["entropy"].get<double>(), 0.0);
     EXPECT_EQ(j["rollout_tokens"].get<int64_t>() > 0, true);
