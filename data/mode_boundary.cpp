@@ -111,6 +111,7 @@ std::vector<long long> sum_terms(const std::string& question) {
 
 const std::vector<QueryFeature>& sum_features() {
   static const std::vector<QueryFeature> features = {
+      {"three_terms", "the sum has three or more terms", [](const std::vector<long long>& t) { return t.size() >= 3; }},
       {"two_digit_terms>=2", "two or more terms have two digits",
        [](const std::vector<long long>& t) { return two_digit_terms(t) >= 2; }},
       {"two_digit_terms>=3", "three or more terms have two digits",

@@ -30,16 +30,20 @@ std::vector<TaskFamily> suite_make_families() {
   };
   families.push_back(add_easy);
 
-  // Three terms, one to three of them two-digit numbers (the rest one digit), in any order: a
-  // direct answer is right on the short sums and wrong on the long ones, so the best mode depends
-  // on the query (the medium difficulty, DESIGN §3). Two two-digit numbers alone did not qualify:
-  // the demo's student answered 90% of them directly.
-  TaskFamily add_medium{"add_medium", "medium", "numeric", "What is 38 + 7 + 45?", nullptr, nullptr};
+  // Half two two-digit numbers, half three terms (one to three of them two-digit, the rest one
+  // digit, in any order): the demo's student answers the two-term sums directly (90%, greedy) and
+  // few of the three-term ones (a teacher trained on them: 5%), so the best mode depends on the
+  // query (the medium difficulty, DESIGN §3). Each form alone did not qualify.
+  TaskFamily add_medium{"add_medium", "medium", "numeric", "What is 38 + 47? / What is 38 + 7 + 45?", nullptr, nullptr};
   add_medium.sample = [](std::mt19937_64& rng) {
-    const long long two_digit = uniform_int(rng, 1, 3);
     std::vector<long long> terms;
-    for (long long i = 0; i < 3; ++i) terms.push_back(i < two_digit ? uniform_int(rng, 10, 99) : uniform_int(rng, 1, 9));
-    stable_shuffle(terms, rng);
+    if (uniform_int(rng, 0, 1) == 0) {
+      terms = {uniform_int(rng, 10, 99), uniform_int(rng, 10, 99)};
+    } else {
+      const long long two_digit = uniform_int(rng, 1, 3);
+      for (long long i = 0; i < 3; ++i) terms.push_back(i < two_digit ? uniform_int(rng, 10, 99) : uniform_int(rng, 1, 9));
+      stable_shuffle(terms, rng);
+    }
     return suite_record("add_medium", "medium", suite_join(terms, "+"), solve_sum(terms));
   };
   families.push_back(add_medium);

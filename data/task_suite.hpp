@@ -1,7 +1,8 @@
 // The task suite: families of queries with graded difficulty whose answers a program verifies
 // (DESIGN.md §1, §3). Built in: add_easy "What is 38 + 6?" (every number below 100 plus every
-// one-digit number: exactly 1,000 queries), add_medium "What is 38 + 7 + 45?" (three terms, one to
-// three of them two-digit; a direct answer is right on some and wrong on others), add_hard "What is 38 + 47 + 19 + 26?" (four two-digit
+// one-digit number: exactly 1,000 queries), add_medium "What is 38 + 47?" or "What is 38 + 7 + 45?"
+// (half two two-digit numbers, half three terms with one to three two-digit ones; a direct answer
+// is right on some and wrong on others), add_hard "What is 38 + 47 + 19 + 26?" (four two-digit
 // numbers), and the optional compare_easy "Which is larger, 47 or 74?" and mul_hard
 // "What is 23 * 47?". Thinking is wasted on the easy ones and pays on the hard ones; on the medium
 // ones it depends on the query.

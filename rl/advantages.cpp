@@ -26,8 +26,8 @@ std::vector<double> group_normalize(const std::vector<double>& values, double st
 
 std::vector<RolloutAdvantage> group_advantages(const std::vector<Outcome>& outcomes,
                                                const std::vector<RewardTerms>& rewards,
-                                               const std::vector<bool>& trained, Algorithm algorithm,
-                                               double std_floor) {
+                                               const std::vector<bool>& trained, const AdvantageOptions& options) {
+  const double std_floor = options.std_floor;
   const size_t n = outcomes.size();
   std::vector<RolloutAdvantage> out(n);
   // Normalises `value(i)` over the rollouts `in(i)` and stores it with `store`.
@@ -40,13 +40,18 @@ std::vector<RolloutAdvantage> group_advantages(const std::vector<Outcome>& outco
     for (size_t k = 0; k < idx.size(); ++k) store(out[idx[k]], norm[k]);
   };
   auto is_trained = [&](size_t i) { return trained[i]; };
-  if (algorithm == Algorithm::grpo) {
+  if (options.algorithm == Algorithm::grpo) {
     normalise_over(is_trained, [&](size_t i) { return rewards[i].total; },
                    [](RolloutAdvantage& a, double v) { a.decision = a.answer = v; });
     return out;
   }
-  normalise_over([&](size_t i) { return trained[i] && outcomes[i].prompt_mode == format::PromptMode::automatic; },
-                 [&](size_t i) { return rewards[i].mode; }, [](RolloutAdvantage& a, double v) { a.decision = v; });
+  auto is_auto = [&](size_t i) { return trained[i] && outcomes[i].prompt_mode == format::PromptMode::automatic; };
+  if (options.baseline == DecisionBaseline::verdict) {
+    for (size_t i = 0; i < n; ++i)
+      if (options.mode_rewarded && is_auto(i)) out[i].decision = 2 * rewards[i].mode_score - 1;
+  } else {
+    normalise_over(is_auto, [&](size_t i) { return rewards[i].mode; }, [](RolloutAdvantage& a, double v) { a.decision = v; });
+  }
   normalise_over(is_trained, [&](size_t i) { return rewards[i].answer; },
                  [](RolloutAdvantage& a, double v) { a.answer = v; });
   return out;

@@ -37,6 +37,7 @@ struct RlSection {
   double kl_beta = 0.0;
   Aggregation aggregation = Aggregation::token_mean;
   double std_floor = 0.1;
+  DecisionBaseline decision_baseline = DecisionBaseline::group;
   double reward_correct = 1.0, reward_format = 0.2, reward_mode = 0.5;
   double token_cost = 0.0;
   double mode_margin = 0.0;
@@ -69,6 +70,9 @@ struct RlSection {
     v("kl_beta", kl_beta, "beta of the k3 KL to the frozen initial policy (0: no reference model kept)");
     v("aggregation", aggregation, "token_mean | seq_mean_token_mean | seq_mean_token_sum_norm (Dr.GRPO)");
     v("std_floor", std_floor, "group std below this is replaced by it when normalising advantages");
+    v("decision_baseline", decision_baseline,
+      "srpo's judge advantage: group (the mode reward normalised over the group's auto rollouts; none when they "
+      "all chose one mode) or verdict (+1 / -1 for a choice the group's verdict calls right / wrong)");
     v("reward_correct", reward_correct, "reward for a correct answer (verifier)");
     v("reward_format", reward_format, "reward for a well-formed turn (parser: complete, no problems)");
     v("reward_mode", reward_mode, "reward for the right mode choice judged against the group");
@@ -92,6 +96,11 @@ RlConfig read_rl_config(const core::Config& root);
 template <> struct autothink::core::ConfigEnum<autothink::rl::Algorithm> {
   static constexpr std::pair<autothink::rl::Algorithm, const char*> names[] = {{autothink::rl::Algorithm::srpo, "srpo"},
                                                                               {autothink::rl::Algorithm::grpo, "grpo"}};
+};
+
+template <> struct autothink::core::ConfigEnum<autothink::rl::DecisionBaseline> {
+  using B = autothink::rl::DecisionBaseline;
+  static constexpr std::pair<B, const char*> names[] = {{B::group, "group"}, {B::verdict, "verdict"}};
 };
 
 // Hyphenated spellings are accepted too (as TRL and verl write them).

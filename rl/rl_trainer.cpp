@@ -245,7 +245,8 @@ RlTrainer::StepData RlTrainer::score(const std::vector<RolloutGroup>& groups, St
       trained.push_back(r.prompt_mode == format::PromptMode::automatic || rc.train_forced);
     }
     auto rewards = group_rewards(outcomes, p.reward_options);
-    auto adv = group_advantages(outcomes, rewards, trained, p.algorithm, rc.std_floor);
+    auto adv = group_advantages(outcomes, rewards, trained,
+                                {p.algorithm, rc.std_floor, rc.decision_baseline, rc.reward_mode > 0});
     const int64_t minibatch = g.slot * rc.minibatches / rc.prompts_per_step;
     const std::string& d = g.prompt->difficulty;
     // The group's mode mix: whether its auto rollouts tried both modes (else the mode reward has

@@ -47,7 +47,7 @@ TEST(synth, splits_are_disjoint_with_requested_sizes) {
   EXPECT_EQ(questions.size(), total) << "a question appears twice across splits";
 }
 
-TEST(synth, medium_family_is_three_terms_with_one_to_three_two_digit_ones) {
+TEST(synth, medium_family_mixes_two_and_three_term_sums) {
   SynthOptions options;
   options.families = {"add_easy", "add_medium", "add_hard"};
   options.medium_train = 120;
@@ -58,23 +58,25 @@ TEST(synth, medium_family_is_three_terms_with_one_to_three_two_digit_ones) {
   EXPECT_EQ(count_of(splits.train, "medium"), 120u);
   EXPECT_EQ(count_of(splits.dev, "medium"), 30u);
   EXPECT_EQ(count_of(splits.test, "medium"), 150u);
-  std::set<int> kinds;  // how many two-digit terms the test queries have
+  std::set<std::pair<int, int>> kinds;  // (terms, two-digit terms) of the test queries
   for (const auto& r : splits.test) {
     if (r.difficulty != "medium") continue;
     EXPECT_EQ(r.family, "add_medium");
     int t[3] = {0, 0, 0};
-    ASSERT_EQ(std::sscanf(r.question.c_str(), "What is %d + %d + %d?", &t[0], &t[1], &t[2]), 3) << r.question;
+    const int n = std::sscanf(r.question.c_str(), "What is %d + %d + %d?", &t[0], &t[1], &t[2]);
+    ASSERT_TRUE(n == 2 || n == 3) << r.question;
     int two_digit = 0;
-    for (int x : t) {
-      EXPECT_TRUE(x >= 1 && x <= 99) << r.question;
-      two_digit += x >= 10;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_TRUE(t[i] >= 1 && t[i] <= 99) << r.question;
+      two_digit += t[i] >= 10;
     }
+    if (n == 2) EXPECT_EQ(two_digit, 2) << r.question;
     EXPECT_GE(two_digit, 1) << r.question;
-    kinds.insert(two_digit);
+    kinds.insert({n, two_digit});
     EXPECT_EQ(r.answer, std::to_string(t[0] + t[1] + t[2]));
     EXPECT_NE(r.cot.find("units: "), std::string::npos) << r.cot;  // worked in columns, like the hard form
   }
-  EXPECT_EQ(kinds, (std::set<int>{1, 2, 3}));
+  EXPECT_EQ(kinds, (std::set<std::pair<int, int>>{{2, 2}, {3, 1}, {3, 2}, {3, 3}}));
   // Adding the medium family keeps the easy and hard test sets of the same seed.
   SynthOptions without = options;
   without.families = {"add_easy", "add_hard"};

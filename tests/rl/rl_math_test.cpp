@@ -157,7 +157,7 @@ TEST(advantages, srpo_splits_mode_and_answer_advantages) {
   opt.format = 0;
   std::vector<Outcome> g = {outcome("on", true), outcome("off", true), outcome("off", false), outcome("on", true)};
   auto rewards = group_rewards(g, opt);  // acc_on 1 > acc_off 0.5: on needed
-  auto adv = group_advantages(g, rewards, {true, true, true, true}, Algorithm::srpo, 0.0);
+  auto adv = group_advantages(g, rewards, {true, true, true, true}, {Algorithm::srpo, 0.0});
   // mode rewards 0.5, 0, 0, 0.5 → ±1; answer rewards 1, 1, 0, 1 → mean .75, std .433.
   EXPECT_NEAR(adv[0].decision, 1.0, 1e-12);
   EXPECT_NEAR(adv[1].decision, -1.0, 1e-12);
@@ -169,12 +169,35 @@ TEST(advantages, srpo_splits_mode_and_answer_advantages) {
   EXPECT_FLOAT_EQ(tokens[3], static_cast<float>(adv[1].answer));
 }
 
+TEST(advantages, a_group_that_chose_one_mode_gets_a_judge_signal_only_against_the_verdict) {
+  RewardOptions opt;
+  opt.format = 0;
+  // Every auto rollout thought; the forced-off rollout was right as well: off was enough.
+  std::vector<Outcome> g = {outcome("on", true), outcome("on", true), outcome("on", true),
+                            outcome("off", true, 5, PromptMode::off)};
+  auto rewards = group_rewards(g, opt);
+  const std::vector<bool> trained = {true, true, true, false};
+  // The group baseline: equal mode rewards (all 0) → no judge signal at all.
+  for (const auto& a : group_advantages(g, rewards, trained, {Algorithm::srpo, 0.0})) EXPECT_EQ(a.decision, 0.0);
+  // The verdict baseline: each wrong choice gets −1; the forced rollout none.
+  auto adv = group_advantages(g, rewards, trained, {Algorithm::srpo, 0.0, DecisionBaseline::verdict});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(adv[i].decision, -1.0);
+  EXPECT_EQ(adv[3].decision, 0.0);
+  // No verdict (no correct rollout in either mode): 0. Mode not rewarded: 0.
+  std::vector<Outcome> none = {outcome("on", false), outcome("off", false)};
+  for (const auto& a : group_advantages(none, group_rewards(none, opt), {true, true},
+                                        {Algorithm::srpo, 0.0, DecisionBaseline::verdict}))
+    EXPECT_EQ(a.decision, 0.0);
+  for (const auto& a : group_advantages(g, rewards, trained, {Algorithm::srpo, 0.0, DecisionBaseline::verdict, false}))
+    EXPECT_EQ(a.decision, 0.0);
+}
+
 TEST(advantages, grpo_gives_every_token_the_outcome_advantage) {
   RewardOptions opt;
   opt.format = 0;
   std::vector<Outcome> g = {outcome("on", true), outcome("off", true), outcome("off", false), outcome("on", true)};
   auto rewards = group_rewards(g, opt);  // totals 1.5, 1, 0, 1.5
-  auto adv = group_advantages(g, rewards, {true, true, true, true}, Algorithm::grpo, 0.0);
+  auto adv = group_advantages(g, rewards, {true, true, true, true}, {Algorithm::grpo, 0.0});
   auto z = group_normalize({1.5, 1.0, 0.0, 1.5}, 0.0);
   for (int i = 0; i < 4; ++i) {
     EXPECT_NEAR(adv[i].decision, z[i], 1e-12);
@@ -187,7 +210,7 @@ TEST(advantages, untrained_forced_rollouts_are_out_of_the_baseline) {
   opt.format = 0;
   std::vector<Outcome> g = {outcome("off", true), outcome("off", false), outcome("on", false, 5, PromptMode::on)};
   auto rewards = group_rewards(g, opt);
-  auto adv = group_advantages(g, rewards, {true, true, false}, Algorithm::srpo, 0.0);
+  auto adv = group_advantages(g, rewards, {true, true, false}, {Algorithm::srpo, 0.0});
   EXPECT_NEAR(adv[0].answer, 1.0, 1e-12);  // normalised over the two auto rollouts only
   EXPECT_NEAR(adv[1].answer, -1.0, 1e-12);
   EXPECT_EQ(adv[2].answer, 0.0);
