@@ -70,7 +70,9 @@ TEST(synth, medium_family_mixes_two_and_three_term_sums) {
       EXPECT_TRUE(t[i] >= 1 && t[i] <= 99) << r.question;
       two_digit += t[i] >= 10;
     }
-    if (n == 2) EXPECT_EQ(two_digit, 2) << r.question;
+    if (n == 2) {
+      EXPECT_EQ(two_digit, 2) << r.question;
+    }
     EXPECT_GE(two_digit, 1) << r.question;
     kinds.insert({n, two_digit});
     EXPECT_EQ(r.answer, std::to_string(t[0] + t[1] + t[2]));
