@@ -14,6 +14,7 @@
 #include "core/jsonl.hpp"
 #include "data/mode_boundary.hpp"
 #include "data/records.hpp"
+#include "data/tagging.hpp"
 
 namespace autothink::apps {
 namespace {
@@ -24,10 +25,9 @@ struct DataBoundaryArgs {
 
 // The samples per mode of a tag file, from the report `data tag` wrote beside it (0: none there).
 int64_t tag_samples_per_mode(const std::string& tagged_path) {
-  std::filesystem::path p(tagged_path);
-  const auto summary = p.parent_path() / (p.stem().string() + ".summary.json");
+  const std::string summary = data::tag_summary_path(tagged_path);
   if (!std::filesystem::exists(summary)) return 0;
-  const nlohmann::json j = core::read_json_file(summary.string());
+  const nlohmann::json j = core::read_json_file(summary);
   return j.value("run", nlohmann::json::object()).value("options", nlohmann::json::object()).value("samples_per_mode", 0);
 }
 

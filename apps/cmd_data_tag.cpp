@@ -31,12 +31,6 @@ struct DataTagArgs {
   ConfigArgs config;
 };
 
-// "tagged.jsonl" → "tagged.summary.json".
-std::string default_summary_path(const std::string& out) {
-  std::filesystem::path p(out);
-  return (p.parent_path() / (p.stem().string() + ".summary.json")).string();
-}
-
 void run_data_tag(const DataTagArgs& args) {
   core::Config config = load_config(args.config);
   auto options = core::read_section<data::TagOptions>(config, "tag");
@@ -76,7 +70,7 @@ void run_data_tag(const DataTagArgs& args) {
                                  {"delta", options.delta},
                                  {"forced_fraction", options.forced_fraction},
                                  {"seed", options.seed}}}};
-  const std::string summary_path = args.summary.empty() ? default_summary_path(args.out) : args.summary;
+  const std::string summary_path = args.summary.empty() ? data::tag_summary_path(args.out) : args.summary;
   core::write_json_file(summary_path, summary);
   if (result.resumed > 0)
     std::printf("resumed: %lld queries were already tagged in %s\n", static_cast<long long>(result.resumed),

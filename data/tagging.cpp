@@ -344,4 +344,9 @@ std::string tag_summary_text(const nlohmann::json& summary) {
   return out.str();
 }
 
+std::string tag_summary_path(const std::string& out) {
+  const std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".summary.json")).string();
+}
+
 }  // namespace autothink::data

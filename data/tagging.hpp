@@ -128,6 +128,8 @@ nlohmann::json tag_summary(const std::vector<ChatRecord>& records);
 // same (1 - sum_d decided_d / sum_d on_d, by the sampled means). Throws autothink::Error naming
 // `where` when the summary has no per-difficulty groups.
 double tag_summary_mix_saving(const nlohmann::json& summary, const std::string& where = "tag summary");
+// Where `data tag` writes the report of OUT: "tagged.jsonl" → "tagged.summary.json".
+std::string tag_summary_path(const std::string& out);
 // A printable table of tag_summary.
 std::string tag_summary_text(const nlohmann::json& summary);
 
